@@ -1,0 +1,98 @@
+/**
+ * Configuration from the environment (SPEC §3). Parsed once at start-up; a bad value stops the
+ * process with one line naming the variable, because a half-configured service that starts
+ * anyway fails later in ways that are much harder to trace.
+ */
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string } // ':memory:' for the in-memory database
+  | { kind: 'postgres'; url: string };
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  eventStore: 'sql' | 'esdb';
+  eventStoreUrl?: string;
+  jwtSecret: string;
+  production: boolean;
+  logLevel: string;
+}
+
+export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+export function parseDatabaseUrl(raw: string, variable = 'DATABASE_URL'): DatabaseConfig {
+  if (raw === 'sqlite::memory:') return { kind: 'sqlite', path: ':memory:' };
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length);
+    if (!path) throw new ConfigError(variable, `"${raw}" names no file (use sqlite:<path> or sqlite::memory:)`);
+    return { kind: 'sqlite', path };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError(variable, `"${redact(raw)}" is not a valid postgres:// URL`);
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  throw new ConfigError(variable, `"${redact(raw)}" must start with sqlite: or postgres://`);
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const production = env.NODE_ENV === 'production';
+
+  const portRaw = env.PORT ?? '3000';
+  const port = Number(portRaw);
+  if (!/^\d+$/.test(portRaw) || port < 0 || port > 65535) {
+    throw new ConfigError('PORT', `"${portRaw}" is not a port number (0-65535)`);
+  }
+
+  const host = env.HOST ?? '127.0.0.1';
+  if (!host.trim()) throw new ConfigError('HOST', 'must not be empty');
+
+  const database = parseDatabaseUrl(env.DATABASE_URL ?? 'sqlite:data/leads.sqlite');
+
+  const eventStore = env.EVENT_STORE ?? 'sql';
+  if (eventStore !== 'sql' && eventStore !== 'esdb') {
+    throw new ConfigError('EVENT_STORE', `"${eventStore}" must be "sql" or "esdb"`);
+  }
+  const eventStoreUrl = env.EVENTSTORE_URL || undefined;
+  if (eventStore === 'esdb') {
+    if (!eventStoreUrl) throw new ConfigError('EVENTSTORE_URL', 'is required when EVENT_STORE=esdb');
+    if (!/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(eventStoreUrl)) {
+      throw new ConfigError('EVENTSTORE_URL', `"${eventStoreUrl}" must start with esdb://`);
+    }
+  }
+
+  let jwtSecret = env.JWT_SECRET;
+  if (jwtSecret === undefined || jwtSecret === '') {
+    if (production) throw new ConfigError('JWT_SECRET', 'is required when NODE_ENV=production');
+    jwtSecret = DEV_JWT_SECRET;
+  } else if (production && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 characters when NODE_ENV=production');
+  }
+
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `"${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

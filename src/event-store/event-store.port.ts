@@ -1,0 +1,83 @@
+/**
+ * The event store port. Two adapters implement it (sql/ on TypeORM, esdb/ on EventStoreDB) and
+ * both pass test/event-store.contract.ts. Semantics follow EventStoreDB so that the adapters agree:
+ * first revision 0, expected revisions NO_STREAM / STREAM_EXISTS / ANY / n, idempotent retry of
+ * the same event ids, and positions that are exclusive lower bounds when reading or subscribing.
+ *
+ * Positions are opaque, totally ordered, and travel as decimal strings at every edge (HTTP, JSON):
+ * PostgreSQL's bigint arrives as a string and JSON.stringify throws on BigInt.
+ */
+export const NO_STREAM = 'no_stream' as const;
+export const STREAM_EXISTS = 'stream_exists' as const;
+export const ANY = 'any' as const;
+export type ExpectedRevision = typeof NO_STREAM | typeof STREAM_EXISTS | typeof ANY | number;
+
+/** Position before the first event: reading or subscribing from it yields everything. */
+export const START = '0';
+
+export interface EventMetadata {
+  userId: string;
+  correlationId: string;
+  causationId: string;
+  /** ISO time at which the command that caused the event was accepted. */
+  at: string;
+  [key: string]: unknown;
+}
+
+export interface NewEvent<T = Record<string, unknown>> {
+  id: string;
+  type: string;
+  data: T;
+  metadata: EventMetadata;
+}
+
+export interface RecordedEvent<T = any> {
+  id: string;
+  type: string;
+  streamId: string;
+  revision: number;
+  position: string;
+  data: T;
+  metadata: EventMetadata;
+  createdAt: Date;
+}
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream. */
+  nextRevision: number;
+  /** Global position of the last appended event. */
+  position: string;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    /** -1 when the stream does not exist. */
+    readonly actual: number,
+  ) {
+    super(`stream ${streamId}: expected revision ${String(expected)}, actual ${actual}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+export interface EventStore {
+  appendToStream(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /** Events of one stream in revision order; a missing stream reads as empty. */
+  readStream(streamId: string, options?: { fromRevision?: number }): Promise<RecordedEvent[]>;
+  /** Events of all streams with position > `after`, in position order, at most `limit`. */
+  readAll(after: string, limit: number): Promise<RecordedEvent[]>;
+  /** Position of the last event in the store (START when empty). */
+  headPosition(): Promise<string>;
+  /** Registers a callback run after each local append commits; returns its unsubscribe. */
+  onAppended(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+export function comparePositions(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

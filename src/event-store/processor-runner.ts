@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Database } from '../database/database.js';
+import { comparePositions, START, type EventStore, type RecordedEvent } from './event-store.port.js';
+import type { Processor } from './processor.js';
+import { CheckpointRow, DeadLetterRow } from './processor.entities.js';
+
+export interface RunnerOptions {
+  /** Events read per batch; one transaction per batch. */
+  batchSize: number;
+  /** Attempts per event before it becomes a dead letter. */
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt. */
+  retryDelayMs: number;
+  /** How long a lease lasts without renewal; a dead holder is replaced after this. */
+  leaseMs: number;
+  /** Idle re-read interval: catches appends made by other instances. */
+  pollMs: number;
+  /** Identifies this instance as lease owner. */
+  instanceId: string;
+}
+
+export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
+  batchSize: 500,
+  maxAttempts: 5,
+  retryDelayMs: 100,
+  leaseMs: 10_000,
+  pollMs: 250,
+  instanceId: `${process.pid}-${randomUUID().slice(0, 8)}`,
+};
+
+export type ProcessorState = 'starting' | 'running' | 'standby' | 'retrying' | 'stopped';
+
+export interface ProcessorStatus {
+  name: string;
+  checkpoint: string;
+  state: ProcessorState;
+  owner: string | null;
+  lastError: string | null;
+}
+
+class LeaseLostError extends Error {}
+
+/**
+ * Drives one processor from the event store: read after the checkpoint, perform side effects,
+ * then commit read-model writes and the new checkpoint in one transaction. Exactly-once in
+ * effect: the checkpoint and the writes commit together or not at all, and the checkpoint update
+ * is a compare-and-set on (owner, old position), so a runner that lost its lease cannot commit.
+ *
+ * At most one instance runs a processor: the lease in its checkpoint row. An instance that dies
+ * stops renewing, and after `leaseMs` another takes over from the committed checkpoint.
+ */
+export class ProcessorRunner {
+  private readonly logger: Logger;
+  private checkpoint = START;
+  private state: ProcessorState = 'stopped';
+  private lastError: string | null = null;
+  private owner: string | null = null;
+  private leaseExpiresAt = 0;
+  private stopping = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private pendingWake = false;
+  private unsubscribe?: () => void;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly processor: Processor,
+    private readonly store: EventStore,
+    private readonly db: Database,
+    private readonly options: RunnerOptions = DEFAULT_RUNNER_OPTIONS,
+  ) {
+    this.logger = new Logger(`Processor:${processor.name}`);
+  }
+
+  get name(): string {
+    return this.processor.name;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.state = 'starting';
+    this.unsubscribe = this.store.onAppended(() => this.poke());
+    this.loop = this.run().finally(() => {
+      this.state = 'stopped';
+    });
+  }
+
+  /** Stops after the batch in progress; its checkpoint is committed and the lease released. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.poke();
+    this.unsubscribe?.();
+    await this.loop;
+    this.loop = undefined;
+    if (this.owner === this.options.instanceId) await this.releaseLease().catch(() => undefined);
+  }
+
+  status(): ProcessorStatus {
+    return { name: this.name, checkpoint: this.checkpoint, state: this.state, owner: this.owner, lastError: this.lastError };
+  }
+
+  /** The committed checkpoint as stored (authoritative across instances). */
+  async storedCheckpoint(): Promise<string> {
+    const row = await this.db.read((m) => m.findOneBy(CheckpointRow, { processor: this.name }));
+    return row?.position ?? START;
+  }
+
+  /** Resolves true once this processor has processed `position`, false after `timeoutMs`. */
+  async waitFor(position: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const checkpoint = this.state === 'running' ? this.checkpoint : await this.storedCheckpoint();
+      if (comparePositions(checkpoint, position) >= 0) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, this.state === 'running' ? left : 50));
+        this.waiters.add(done);
+      });
+    }
+  }
+
+  private poke(): void {
+    this.pendingWake = true;
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (!(await this.holdLease())) {
+          this.state = 'standby';
+          await this.idle(Math.min(this.options.leaseMs / 2, 1000));
+          continue;
+        }
+        this.state = 'running';
+        const events = await this.store.readAll(this.checkpoint, this.options.batchSize);
+        if (events.length === 0) {
+          await this.idle(this.options.pollMs);
+          continue;
+        }
+        await this.process(events);
+        this.lastError = null;
+      } catch (error) {
+        if (error instanceof LeaseLostError) {
+          this.logger.warn(`lease lost to another instance; standing by`);
+          this.owner = null;
+          this.leaseExpiresAt = 0;
+          continue;
+        }
+        this.lastError = (error as Error).message;
+        this.logger.error(`processing failed, will retry: ${(error as Error).message}`);
+        this.state = 'retrying';
+        await this.idle(this.options.retryDelayMs * 10);
+      }
+    }
+  }
+
+  private async process(batch: RecordedEvent[]): Promise<void> {
+    const wanted = this.processor.eventTypes;
+    const relevant = wanted ? batch.filter((e) => wanted.includes(e.type)) : batch;
+    const last = batch[batch.length - 1].position;
+    if (relevant.length === 0) return this.commit([], last);
+    if (!this.processor.perform) {
+      try {
+        return await this.commit(relevant, last);
+      } catch (error) {
+        if (error instanceof LeaseLostError) throw error;
+        // The batch rolled back. Find the bad event one transaction at a time, so that it alone
+        // is retried and dead-lettered while the events around it still go through.
+      }
+    }
+    for (const event of relevant) {
+      if (this.stopping) return;
+      await this.processOne(event);
+    }
+    if (comparePositions(this.checkpoint, last) < 0) await this.commit([], last);
+  }
+
+  private async processOne(event: RecordedEvent): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.processor.perform?.(event);
+        return await this.commit([event], event.position);
+      } catch (error) {
+        if (error instanceof LeaseLostError) throw error;
+        this.lastError = (error as Error).message;
+        if (attempt >= this.options.maxAttempts || this.stopping) {
+          if (this.stopping) throw error;
+          return this.deadLetter(event, error as Error, attempt);
+        }
+        this.state = 'retrying';
+        this.logger.warn(`event ${event.type}@${event.position} failed (attempt ${attempt}): ${(error as Error).message}`);
+        await delay(this.options.retryDelayMs * 2 ** (attempt - 1));
+        this.state = 'running';
+      }
+    }
+  }
+
+  private async deadLetter(event: RecordedEvent, error: Error, attempts: number): Promise<void> {
+    this.logger.error(`event ${event.type}@${event.position} dead-lettered after ${attempts} attempts: ${error.message}`);
+    await this.processor.giveUp?.(event, error);
+    await this.db.transaction(async (tx) => {
+      await tx.insert(DeadLetterRow, {
+        processor: this.name,
+        position: event.position,
+        eventId: event.id,
+        eventType: event.type,
+        streamId: event.streamId,
+        error: String(error.stack ?? error.message).slice(0, 4000),
+        attempts,
+        createdAt: new Date().toISOString(),
+      });
+      await this.advance(tx, event.position);
+    });
+    this.moved(event.position);
+  }
+
+  private async commit(events: RecordedEvent[], position: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if (events.length > 0) await this.processor.apply?.(events, tx);
+      await this.advance(tx, position);
+    });
+    this.moved(position);
+  }
+
+  private async advance(tx: EntityManager, position: string): Promise<void> {
+    const result = await tx
+      .createQueryBuilder()
+      .update(CheckpointRow)
+      .set({ position, leaseUntil: String(Date.now() + this.options.leaseMs), updatedAt: new Date().toISOString() })
+      .where('processor = :name AND owner = :owner AND position = :old', {
+        name: this.name,
+        owner: this.options.instanceId,
+        old: this.checkpoint,
+      })
+      .execute();
+    if (!result.affected) throw new LeaseLostError(`checkpoint of ${this.name} moved under us`);
+    this.leaseExpiresAt = Date.now() + this.options.leaseMs;
+  }
+
+  private moved(position: string): void {
+    this.checkpoint = position;
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /** Takes or renews the lease; loads the committed checkpoint whenever it is (re)taken. */
+  private async holdLease(): Promise<boolean> {
+    const me = this.options.instanceId;
+    const now = Date.now();
+    // Each checkpoint commit renews the lease; touch the row only when it is half spent.
+    if (this.owner === me && this.leaseExpiresAt - now > this.options.leaseMs / 2) return true;
+    const taken = await this.db.transaction(async (tx) => {
+      const row = await tx.findOneBy(CheckpointRow, { processor: this.name });
+      if (!row) {
+        await tx.insert(CheckpointRow, { processor: this.name, position: START, owner: me, leaseUntil: String(now + this.options.leaseMs), updatedAt: new Date().toISOString() });
+        return { position: START, owner: me };
+      }
+      const free = row.owner === me || row.owner === null || Number(row.leaseUntil) < now;
+      if (!free) return { position: row.position, owner: row.owner };
+      // Renew at most every few seconds: the checkpoint commit renews it on every batch anyway.
+      if (row.owner !== me || Number(row.leaseUntil) - now < this.options.leaseMs / 2) {
+        const result = await tx
+          .createQueryBuilder()
+          .update(CheckpointRow)
+          .set({ owner: me, leaseUntil: String(now + this.options.leaseMs) })
+          .where('processor = :name AND (owner IS NULL OR owner = :me OR lease_until < :now)', { name: this.name, me, now })
+          .execute();
+        if (!result.affected) return { position: row.position, owner: row.owner };
+      }
+      return { position: row.position, owner: me };
+    });
+    const wasMine = this.owner === me;
+    this.owner = taken.owner;
+    if (taken.owner !== me) return false;
+    this.leaseExpiresAt = now + this.options.leaseMs;
+    if (!wasMine) {
+      this.checkpoint = taken.position;
+      this.logger.log(`lease taken by ${me} at checkpoint ${taken.position}`);
+    }
+    return true;
+  }
+
+  private async releaseLease(): Promise<void> {
+    await this.db.transaction((tx) =>
+      tx
+        .createQueryBuilder()
+        .update(CheckpointRow)
+        .set({ owner: null, leaseUntil: '0' })
+        .where('processor = :name AND owner = :me', { name: this.name, me: this.options.instanceId })
+        .execute(),
+    );
+    this.owner = null;
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (this.pendingWake || this.stopping) {
+      this.pendingWake = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        this.pendingWake = false;
+        done();
+      };
+    });
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

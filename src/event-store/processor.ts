@@ -1,0 +1,23 @@
+import type { EntityManager } from 'typeorm';
+import type { RecordedEvent } from './event-store.port.js';
+
+/**
+ * Something that follows the log: a projection or the lead conversion saga. The runner
+ * (processor-runner.ts) feeds it every event after its checkpoint, in order.
+ */
+export interface Processor {
+  readonly name: string;
+  /** The event types it reads; other events only move its checkpoint. All when omitted. */
+  readonly eventTypes?: readonly string[];
+  /**
+   * Side effects outside the database transaction (the saga's appends). Must be idempotent:
+   * after a crash the same event is performed again.
+   */
+  perform?(event: RecordedEvent): Promise<void>;
+  /** Read-model writes, committed in one transaction with the new checkpoint. */
+  apply?(events: RecordedEvent[], tx: EntityManager): Promise<void>;
+  /** Called once when an event exhausted its retries, before it goes to the dead letters. */
+  giveUp?(event: RecordedEvent, error: Error): Promise<void>;
+  /** Drops the read model's rows so that a rebuild can replay from the start. */
+  reset?(tx: EntityManager): Promise<void>;
+}

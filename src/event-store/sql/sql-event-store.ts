@@ -1,0 +1,177 @@
+import { EventEmitter } from 'node:events';
+import type { EntityManager } from 'typeorm';
+import type { Database } from '../../database/database.js';
+import { ensureEventStoreSchema } from './schema.js';
+import {
+  ANY,
+  NO_STREAM,
+  START,
+  STREAM_EXISTS,
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type RecordedEvent,
+} from '../event-store.port.js';
+
+/** Arbitrary constant naming the PostgreSQL advisory lock that serialises appends. */
+const APPEND_LOCK_KEY = 727_100_001;
+
+interface EventRecordRow {
+  global_position: string | number;
+  event_id: string;
+  stream_id: string;
+  stream_revision: number;
+  type: string;
+  /** Text on SQLite, already parsed JSONB on PostgreSQL. */
+  data: string | object;
+  metadata: string | object;
+  created_at: string | Date;
+}
+
+/**
+ * Event store on the service's SQL database (SQLite or PostgreSQL).
+ *
+ * Ordering: a reader that follows `global_position > checkpoint` must never see position n+1
+ * before n is committed, or it skips n forever. Appends are therefore serialised: on PostgreSQL
+ * by a transaction-scoped advisory lock taken before the position is allocated (it is released
+ * only at commit), on SQLite by the single writer (BEGIN IMMEDIATE). Position order is commit order.
+ */
+export class SqlEventStore implements EventStore {
+  private readonly appended = new EventEmitter().setMaxListeners(0);
+
+  constructor(private readonly db: Database) {}
+
+  /** Creates the log's tables when missing; call once before use. */
+  async init(): Promise<this> {
+    await ensureEventStoreSchema(this.db);
+    return this;
+  }
+
+  async appendToStream(
+    streamId: string,
+    events: NewEvent[],
+    { expectedRevision }: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('appendToStream needs at least one event');
+    const result = await this.db.transaction(async (m) => {
+      if (!this.db.isSqlite) await m.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
+      const current = await this.currentRevision(m, streamId);
+      const replay = await this.findRetriedAppend(m, streamId, events);
+      if (replay) return replay;
+      checkExpected(streamId, expectedRevision, current);
+      return this.insert(m, streamId, current, events);
+    });
+    if (!result.replayed) this.appended.emit('appended');
+    return { nextRevision: result.nextRevision, position: result.position };
+  }
+
+  async readStream(streamId: string, options: { fromRevision?: number } = {}): Promise<RecordedEvent[]> {
+    const rows: EventRecordRow[] = await this.db.query(
+      `SELECT * FROM events WHERE stream_id = ${this.p(1)} AND stream_revision >= ${this.p(2)} ORDER BY stream_revision`,
+      [streamId, options.fromRevision ?? 0],
+    );
+    return rows.map(toRecorded);
+  }
+
+  async readAll(after: string, limit: number): Promise<RecordedEvent[]> {
+    const rows: EventRecordRow[] = await this.db.query(
+      `SELECT * FROM events WHERE global_position > ${this.p(1)} ORDER BY global_position LIMIT ${this.p(2)}`,
+      [this.db.isSqlite ? Number(after) : after, limit],
+    );
+    return rows.map(toRecorded);
+  }
+
+  async headPosition(): Promise<string> {
+    const rows: { head: string | number | null }[] = await this.db.query('SELECT MAX(global_position) AS head FROM events');
+    return rows[0]?.head == null ? START : String(rows[0].head);
+  }
+
+  onAppended(listener: () => void): () => void {
+    this.appended.on('appended', listener);
+    return () => this.appended.off('appended', listener);
+  }
+
+  async close(): Promise<void> {
+    this.appended.removeAllListeners();
+  }
+
+  private p(n: number): string {
+    return this.db.isSqlite ? '?' : `$${n}`;
+  }
+
+  private async currentRevision(m: EntityManager, streamId: string): Promise<number> {
+    const rows: { revision: number }[] = await m.query(`SELECT revision FROM streams WHERE stream_id = ${this.p(1)}`, [streamId]);
+    return rows.length ? Number(rows[0].revision) : -1;
+  }
+
+  /**
+   * A client that retries an append whose answer it lost sends the same event ids again. When
+   * those ids are already stored, in this stream and in this order, the append already happened:
+   * answer as the first time did instead of appending twice or failing the retry.
+   */
+  private async findRetriedAppend(m: EntityManager, streamId: string, events: NewEvent[]) {
+    const rows: EventRecordRow[] = await m.query(
+      `SELECT global_position, event_id, stream_id, stream_revision FROM events WHERE event_id IN (${events
+        .map((_, i) => this.p(i + 1))
+        .join(', ')}) ORDER BY global_position`,
+      events.map((e) => e.id),
+    );
+    if (rows.length === 0) return undefined;
+    const sameAppend =
+      rows.length === events.length &&
+      rows.every((r, i) => r.event_id === events[i].id && r.stream_id === streamId && r.stream_revision === rows[0].stream_revision + i);
+    if (!sameAppend) {
+      throw new Error(`event ids ${rows.map((r) => r.event_id).join(', ')} were already appended elsewhere`);
+    }
+    const last = rows[rows.length - 1];
+    return { nextRevision: Number(last.stream_revision), position: String(last.global_position), replayed: true };
+  }
+
+  private async insert(m: EntityManager, streamId: string, current: number, events: NewEvent[]) {
+    const now = new Date().toISOString();
+    let position = '';
+    let revision = current;
+    for (const event of events) {
+      revision += 1;
+      const params = [event.id, streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), now];
+      const json = this.db.isSqlite ? '' : '::jsonb';
+      const rows: { global_position: string | number }[] = await m.query(
+        `INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at)
+         VALUES (${this.p(1)}, ${this.p(2)}, ${this.p(3)}, ${this.p(4)}, ${this.p(5)}${json}, ${this.p(6)}${json}, ${this.p(7)})
+         RETURNING global_position`,
+        params,
+      );
+      position = String(rows[0].global_position);
+    }
+    await m.query(
+      `INSERT INTO streams (stream_id, revision) VALUES (${this.p(1)}, ${this.p(2)})
+       ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision`,
+      [streamId, revision],
+    );
+    return { nextRevision: revision, position, replayed: false };
+  }
+}
+
+function checkExpected(streamId: string, expected: ExpectedRevision, current: number): void {
+  const ok =
+    expected === ANY ||
+    (expected === NO_STREAM && current === -1) ||
+    (expected === STREAM_EXISTS && current >= 0) ||
+    (typeof expected === 'number' && expected === current);
+  if (!ok) throw new WrongExpectedRevisionError(streamId, expected, current);
+}
+
+function toRecorded(row: EventRecordRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    streamId: row.stream_id,
+    revision: Number(row.stream_revision),
+    position: String(row.global_position),
+    data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
+    metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
+    createdAt: new Date(row.created_at),
+  };
+}

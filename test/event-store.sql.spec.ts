@@ -1,0 +1,77 @@
+import pg from 'pg';
+import { openDatabase, type Database } from '../src/database/database.js';
+import { EVENT_STORE_ENTITIES } from '../src/event-store/entities.js';
+import { NO_STREAM, START } from '../src/event-store/event-store.port.js';
+import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
+import { eventStoreContract } from './event-store.contract.js';
+import { testDatabaseKinds } from './support/databases.js';
+import { eventually, newEvent, streamName } from './support/events.js';
+
+const kinds = await testDatabaseKinds({ memory: true });
+
+for (const kind of kinds) {
+  (kind.available ? describe : describe.skip)(`SQL event store on ${kind.name}`, () => {
+    describe('contract', () => {
+      eventStoreContract(async () => {
+        const testDb = await kind.create();
+        const db = await openDatabase(testDb.config, EVENT_STORE_ENTITIES);
+        const store = await new SqlEventStore(db).init();
+        return {
+          store,
+          close: async () => {
+            await store.close();
+            await db.close();
+            await testDb.drop();
+          },
+        };
+      });
+    });
+
+    if (kind.name === 'postgres') {
+      describe('ordering under an open transaction', () => {
+        let db: Database;
+        let drop: () => Promise<void>;
+        let url: string;
+        beforeAll(async () => {
+          const testDb = await kind.create();
+          drop = testDb.drop;
+          url = (testDb.config as { url: string }).url;
+          db = await openDatabase(testDb.config, EVENT_STORE_ENTITIES);
+        });
+        afterAll(async () => {
+          await db.close();
+          await drop();
+        });
+
+        it('never lets a reader pass an append that is still open', async () => {
+          const store = await new SqlEventStore(db).init();
+          const holder = new pg.Client({ connectionString: url });
+          await holder.connect();
+          try {
+            // An append in flight: lock taken, position allocated, not yet committed.
+            await holder.query('BEGIN');
+            await holder.query('SELECT pg_advisory_xact_lock(727100001)');
+            const held = await holder.query(
+              `INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at)
+               VALUES ($1, $2, 0, 'Held', '{}', '{}', now()) RETURNING global_position`,
+              [newEvent().id, streamName()],
+            );
+            const later = store.appendToStream(streamName(), [newEvent('Later')], { expectedRevision: NO_STREAM });
+            await eventually(async () => {
+              const rows = await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+              return rows[0].n >= 1;
+            }, 'the second append to wait for the lock');
+            expect(await store.readAll(START, 100)).toEqual([]);
+            await holder.query('COMMIT');
+            const result = await later;
+            const all = await store.readAll(START, 100);
+            expect(all.map((e) => e.type)).toEqual(['Held', 'Later']);
+            expect(BigInt(result.position)).toBeGreaterThan(BigInt(held.rows[0].global_position));
+          } finally {
+            await holder.end();
+          }
+        });
+      });
+    }
+  });
+}
