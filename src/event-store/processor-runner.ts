@@ -88,14 +88,18 @@ export class ProcessorRunner {
     });
   }
 
-  /** Stops after the batch in progress; its checkpoint is committed and the lease released. */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the batch in progress; its checkpoint is committed and the lease released so that
+   * another instance takes over at once. `releaseLease: false` leaves the lease to run out, as a
+   * killed process would.
+   */
+  async stop({ releaseLease = true } = {}): Promise<void> {
     this.stopping = true;
     this.poke();
     this.unsubscribe?.();
     await this.loop;
     this.loop = undefined;
-    if (this.owner === this.options.instanceId) await this.releaseLease().catch(() => undefined);
+    if (releaseLease && this.owner === this.options.instanceId) await this.releaseLease().catch(() => undefined);
   }
 
   status(): ProcessorStatus {

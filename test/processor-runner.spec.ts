@@ -1,0 +1,181 @@
+import type { EntityManager } from 'typeorm';
+import { openDatabase, type Database } from '../src/database/database.js';
+import { EVENT_STORE_ENTITIES } from '../src/event-store/entities.js';
+import { NO_STREAM, type RecordedEvent } from '../src/event-store/event-store.port.js';
+import type { Processor } from '../src/event-store/processor.js';
+import { DeadLetterRow } from '../src/event-store/processor.entities.js';
+import { DEFAULT_RUNNER_OPTIONS, ProcessorRunner, type RunnerOptions } from '../src/event-store/processor-runner.js';
+import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
+import { testDatabaseKinds, type TestDatabase } from './support/databases.js';
+import { eventually, newEvent, streamName } from './support/events.js';
+
+const kinds = await testDatabaseKinds();
+
+/** A projection that counts how often it applied each event, in a real table. */
+class CountingProjection implements Processor {
+  readonly eventTypes: string[];
+  failNextApplyAfterWrite = false;
+  constructor(
+    readonly name: string,
+    private readonly db: Database,
+  ) {
+    // Tests share one database: each projection reads only the events of its own test.
+    this.eventTypes = [`Counted.${name}`, `Poison.${name}`];
+  }
+
+  async apply(events: RecordedEvent[], tx: EntityManager): Promise<void> {
+    for (const e of events) {
+      if (e.type.startsWith('Poison')) throw new Error('cannot digest poison');
+      await tx.query(`INSERT INTO applied (processor, event_id) VALUES (${this.db.isSqlite ? '?, ?' : '$1, $2'})`, [this.name, e.id]);
+    }
+    if (this.failNextApplyAfterWrite) {
+      this.failNextApplyAfterWrite = false;
+      throw new Error('crash after the writes, before the checkpoint');
+    }
+  }
+}
+
+for (const kind of kinds) {
+  (kind.available ? describe : describe.skip)(`processor runner on ${kind.name}`, () => {
+    let testDb: TestDatabase;
+    let db: Database;
+    let store: SqlEventStore;
+    const runners: ProcessorRunner[] = [];
+    let n = 0;
+
+    const options = (overrides: Partial<RunnerOptions> = {}): RunnerOptions => ({
+      ...DEFAULT_RUNNER_OPTIONS,
+      retryDelayMs: 5,
+      maxAttempts: 3,
+      instanceId: `instance-${++n}`,
+      ...overrides,
+    });
+    const runner = (p: Processor, o: Partial<RunnerOptions> = {}) => {
+      const r = new ProcessorRunner(p, store, db, options(o));
+      runners.push(r);
+      return r;
+    };
+    const appliedIds = async (processor: string): Promise<string[]> =>
+      (await db.query(`SELECT event_id FROM applied WHERE processor = ${db.isSqlite ? '?' : '$1'} ORDER BY id`, [processor])).map((r: any) => r.event_id);
+    const append = async (p: Processor, count: number, kindOfEvent = 'Counted') => {
+      const events = Array.from({ length: count }, () => newEvent(`${kindOfEvent}.${p.name}`));
+      const result = await store.appendToStream(streamName(), events, { expectedRevision: NO_STREAM });
+      return { ids: events.map((e) => e.id), position: result.position };
+    };
+
+    beforeAll(async () => {
+      testDb = await kind.create();
+      db = await openDatabase(testDb.config, EVENT_STORE_ENTITIES);
+      store = await new SqlEventStore(db).init();
+      await db.query(
+        db.isSqlite
+          ? 'CREATE TABLE applied (id INTEGER PRIMARY KEY AUTOINCREMENT, processor TEXT, event_id TEXT)'
+          : 'CREATE TABLE applied (id SERIAL PRIMARY KEY, processor TEXT, event_id TEXT)',
+      );
+    });
+    afterEach(async () => {
+      await Promise.all(runners.splice(0).map((r) => r.stop()));
+    });
+    afterAll(async () => {
+      await db.close();
+      await testDb.drop();
+    });
+
+    it('applies every event once, in order, and resumes from its stored checkpoint after a restart', async () => {
+      const projection = new CountingProjection(`p-${kind.name}-resume`, db);
+      const first = await append(projection, 30);
+      const r1 = runner(projection, { batchSize: 7 });
+      r1.start();
+      expect(await r1.waitFor(first.position, 10_000)).toBe(true);
+      await r1.stop();
+      const second = await append(projection, 5);
+      const r2 = runner(projection);
+      r2.start();
+      expect(await r2.waitFor(second.position, 10_000)).toBe(true);
+      expect(await appliedIds(projection.name)).toEqual([...first.ids, ...second.ids]);
+      expect(await r2.storedCheckpoint()).toBe(second.position);
+    });
+
+    it('wakes on a local append without waiting for its poll interval', async () => {
+      const projection = new CountingProjection(`p-${kind.name}-wake`, db);
+      const r = runner(projection, { pollMs: 600_000 });
+      r.start();
+      await eventually(() => r.status().state === 'running', 'the runner to start');
+      const { position } = await append(projection, 1);
+      expect(await r.waitFor(position, 5_000)).toBe(true);
+    });
+
+    it('rolls back the writes of a batch whose checkpoint did not commit, so a retry applies them once', async () => {
+      const projection = new CountingProjection(`p-${kind.name}-crash`, db);
+      projection.failNextApplyAfterWrite = true;
+      const { ids, position } = await append(projection, 4);
+      const r = runner(projection);
+      r.start();
+      expect(await r.waitFor(position, 10_000)).toBe(true);
+      expect(await appliedIds(projection.name)).toEqual(ids);
+      expect(await db.read((m) => m.countBy(DeadLetterRow, { processor: projection.name }))).toBe(0);
+    });
+
+    it('dead-letters a poison event after its retries while later events still flow', async () => {
+      const projection = new CountingProjection(`p-${kind.name}-poison`, db);
+      const before = await append(projection, 2);
+      const poison = await append(projection, 1, 'Poison');
+      const after = await append(projection, 2);
+      const r = runner(projection);
+      r.start();
+      expect(await r.waitFor(after.position, 10_000)).toBe(true);
+      expect(await appliedIds(projection.name)).toEqual([...before.ids, ...after.ids]);
+      const letters = await db.read((m) => m.findBy(DeadLetterRow, { processor: projection.name }));
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({ eventId: poison.ids[0], eventType: `Poison.${projection.name}`, attempts: 3, position: poison.position });
+      expect(letters[0].error).toContain('cannot digest poison');
+    });
+
+    it('runs a processor on one instance at a time and hands over when the holder dies', async () => {
+      const projection = new CountingProjection(`p-${kind.name}-lease`, db);
+      const a = runner(projection, { leaseMs: 400 });
+      const b = runner(projection, { leaseMs: 400 });
+      a.start();
+      await eventually(() => a.status().state === 'running', 'a to take the lease');
+      b.start();
+      await eventually(() => b.status().state === 'standby', 'b to stand by');
+      const first = await append(projection, 10);
+      expect(await a.waitFor(first.position, 10_000)).toBe(true);
+      expect(b.status().state).toBe('standby');
+
+      // a dies without releasing its lease (kill -9): b must take over once the lease runs out.
+      await a.stop({ releaseLease: false });
+      const second = await append(projection, 10);
+      await eventually(() => b.status().state === 'running', 'b to take over');
+      expect(await b.waitFor(second.position, 10_000)).toBe(true);
+      expect(await appliedIds(projection.name)).toEqual([...first.ids, ...second.ids]);
+    });
+
+    it('refuses the commit of a runner whose checkpoint moved under it (no double effect)', async () => {
+      const projection = new CountingProjection(`p-${kind.name}-fence`, db);
+      const first = await append(projection, 3);
+      const a = runner(projection, { leaseMs: 60_000 });
+      a.start();
+      expect(await a.waitFor(first.position, 10_000)).toBe(true);
+      // Another instance steals the row (as after a takeover) and moves the checkpoint on.
+      await db.transaction((m) =>
+        m.query(`UPDATE checkpoints SET owner = 'thief', lease_until = ${Date.now() + 60_000} WHERE processor = ${db.isSqlite ? '?' : '$1'}`, [projection.name]),
+      );
+      await append(projection, 3);
+      await eventually(() => a.status().state === 'standby', 'a to notice it lost the lease');
+      expect(await appliedIds(projection.name)).toEqual(first.ids);
+    });
+
+    if (kind.name === 'sqlite-file') {
+      it('takes 20 parallel appends and processor commits on SQLite without transaction errors', async () => {
+        const projection = new CountingProjection(`p-${kind.name}-parallel`, db);
+        const r = runner(projection);
+        r.start();
+        const results = await Promise.all(Array.from({ length: 20 }, () => append(projection, 1)));
+        const last = results.map((x) => x.position).sort((x, y) => Number(x) - Number(y)).at(-1)!;
+        expect(await r.waitFor(last, 10_000)).toBe(true);
+        expect((await appliedIds(projection.name)).sort()).toEqual(results.flatMap((x) => x.ids).sort());
+      });
+    }
+  });
+}
