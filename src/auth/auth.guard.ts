@@ -1,0 +1,50 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
+import { DomainError } from '../shared/domain-error.js';
+import { IS_PUBLIC } from './public.decorator.js';
+import { REQUIRED_ROLES, type Role } from './roles.decorator.js';
+
+export interface AuthenticatedUser {
+  id: string;
+  roles: string[];
+}
+
+/**
+ * Bearer JWT (HS256, JWT_SECRET) on every route that is not @Public(), verified by @nestjs/jwt.
+ * A route without @Roles() is admin-only: forgetting the decorator must close a route, not open it.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const request = context.switchToHttp().getRequest();
+    const user = await this.authenticate(request.headers.authorization);
+    request.user = user;
+    const allowed = this.reflector.getAllAndOverride<Role[]>(REQUIRED_ROLES, targets) ?? [];
+    if (!user.roles.includes('admin') && !allowed.some((role) => user.roles.includes(role))) {
+      throw new DomainError(403, 'FORBIDDEN', `this request needs one of the roles: ${['admin', ...allowed].join(', ')}`);
+    }
+    return true;
+  }
+
+  private async authenticate(header: unknown): Promise<AuthenticatedUser> {
+    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header.trim()) : null;
+    if (!match) throw new DomainError(401, 'UNAUTHORIZED', 'an Authorization: Bearer <token> header is required');
+    let claims: { sub?: unknown; roles?: unknown };
+    try {
+      claims = await this.jwt.verifyAsync(match[1], { algorithms: ['HS256'] });
+    } catch (error) {
+      throw new DomainError(401, 'UNAUTHORIZED', `the token was rejected: ${(error as Error).message}`);
+    }
+    if (typeof claims.sub !== 'string' || !claims.sub) throw new DomainError(401, 'UNAUTHORIZED', 'the token has no sub claim');
+    const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+    return { id: claims.sub, roles };
+  }
+}

@@ -1,0 +1,13 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const ROLES = ['admin', 'salesperson', 'analyst'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const REQUIRED_ROLES = 'auth:roles';
+/** Roles allowed on a route; `admin` may do everything and is always allowed. */
+export const Roles = (...roles: Role[]) => SetMetadata(REQUIRED_ROLES, roles);
+
+/** Shorthands for SPEC §2's table. */
+export const CanCommand = () => Roles('salesperson');
+export const CanRead = () => Roles('salesperson', 'analyst');
+export const AdminOnly = () => Roles('admin');

@@ -1,0 +1,87 @@
+import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { Database } from '../database/database.js';
+import { EVENT_STORE_ENTITIES } from './entities.js';
+import { EVENT_STORE, type EventStore } from './event-store.port.js';
+import type { Processor } from './processor.js';
+import { DEFAULT_RUNNER_OPTIONS, ProcessorRunner } from './processor-runner.js';
+import { SqlEventStore } from './sql/sql-event-store.js';
+
+/**
+ * Every processor (projection, saga) registers here from its module's onModuleInit; all start
+ * once the application has bootstrapped and stop, checkpoints saved, on shutdown.
+ */
+@Injectable()
+export class Processors implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(Processors.name);
+  private readonly runners = new Map<string, ProcessorRunner>();
+  private started = false;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly db: Database,
+  ) {}
+
+  register(processor: Processor): ProcessorRunner {
+    if (this.runners.has(processor.name)) throw new Error(`processor ${processor.name} registered twice`);
+    const runner = new ProcessorRunner(processor, this.store, this.db, DEFAULT_RUNNER_OPTIONS);
+    this.runners.set(processor.name, runner);
+    if (this.started) runner.start();
+    return runner;
+  }
+
+  get(name: string): ProcessorRunner | undefined {
+    return this.runners.get(name);
+  }
+
+  all(): ProcessorRunner[] {
+    return [...this.runners.values()];
+  }
+
+  onApplicationBootstrap(): void {
+    this.started = true;
+    for (const runner of this.runners.values()) runner.start();
+    this.logger.log(`started ${this.runners.size} processors: ${[...this.runners.keys()].join(', ')}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+  }
+}
+
+@Injectable()
+class EventStoreCloser implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+@Global()
+@Module({
+  imports: [TypeOrmModule.forFeature(EVENT_STORE_ENTITIES)],
+  providers: [
+    {
+      provide: Database,
+      inject: [DataSource, APP_CONFIG],
+      useFactory: (dataSource: DataSource, config: AppConfig) => new Database(dataSource, config.database.kind),
+    },
+    {
+      provide: EVENT_STORE,
+      inject: [Database, APP_CONFIG],
+      useFactory: async (db: Database, config: AppConfig): Promise<EventStore> => {
+        if (config.eventStore === 'esdb') {
+          const { EsdbEventStore } = await import('./esdb/esdb-event-store.js');
+          return new EsdbEventStore(config.eventStoreUrl!);
+        }
+        return new SqlEventStore(db).init();
+      },
+    },
+    Processors,
+    EventStoreCloser,
+  ],
+  exports: [Database, EVENT_STORE, Processors],
+})
+export class EventStoreModule {}

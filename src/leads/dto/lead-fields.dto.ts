@@ -1,0 +1,51 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, IsUUID, MaxLength, Min, ValidateIf } from 'class-validator';
+import { LEAD_SOURCES, PURCHASE_TIMEFRAMES, RATINGS, type LeadSource, type PurchaseTimeframe, type Rating } from '../lead.events.js';
+
+/** null clears an optional field on update; absent leaves it alone. */
+const Nullable = () => ValidateIf((_, value) => value !== null && value !== undefined);
+const money = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 };
+
+/** The optional lead fields of SPEC §6.1, shared by create and update. */
+export class OptionalLeadFieldsDto {
+  @ApiPropertyOptional({ maxLength: 100, nullable: true }) @Nullable() @IsString() @MaxLength(100) firstName?: string | null;
+  @ApiPropertyOptional({ maxLength: 100, nullable: true }) @Nullable() @IsString() @MaxLength(100) jobTitle?: string | null;
+  @ApiPropertyOptional({ maxLength: 160, nullable: true }) @Nullable() @IsString() @MaxLength(160) companyName?: string | null;
+  @ApiPropertyOptional({ maxLength: 254, format: 'email', nullable: true }) @Nullable() @IsEmail() @MaxLength(254) email?: string | null;
+  @ApiPropertyOptional({ maxLength: 50, nullable: true }) @Nullable() @IsString() @MaxLength(50) businessPhone?: string | null;
+  @ApiPropertyOptional({ maxLength: 50, nullable: true }) @Nullable() @IsString() @MaxLength(50) mobilePhone?: string | null;
+  @ApiPropertyOptional({ maxLength: 200, format: 'uri', nullable: true })
+  @Nullable()
+  @IsUrl({ require_protocol: false, protocols: ['http', 'https'] })
+  @MaxLength(200)
+  website?: string | null;
+  @ApiPropertyOptional({ maxLength: 250, nullable: true }) @Nullable() @IsString() @MaxLength(250) street?: string | null;
+  @ApiPropertyOptional({ maxLength: 80, nullable: true }) @Nullable() @IsString() @MaxLength(80) city?: string | null;
+  @ApiPropertyOptional({ maxLength: 50, nullable: true }) @Nullable() @IsString() @MaxLength(50) stateOrProvince?: string | null;
+  @ApiPropertyOptional({ maxLength: 20, nullable: true }) @Nullable() @IsString() @MaxLength(20) postalCode?: string | null;
+  @ApiPropertyOptional({ maxLength: 80, nullable: true }) @Nullable() @IsString() @MaxLength(80) country?: string | null;
+  @ApiPropertyOptional({ enum: LEAD_SOURCES, nullable: true }) @Nullable() @IsIn(LEAD_SOURCES) leadSource?: LeadSource | null;
+  @ApiPropertyOptional({ enum: RATINGS, nullable: true }) @Nullable() @IsIn(RATINGS) rating?: Rating | null;
+  @ApiPropertyOptional({ minimum: 0, nullable: true }) @Nullable() @IsNumber(money) @Min(0) budgetAmount?: number | null;
+  @ApiPropertyOptional({ minimum: 0, nullable: true }) @Nullable() @IsNumber(money) @Min(0) estimatedValue?: number | null;
+  @ApiPropertyOptional({ enum: PURCHASE_TIMEFRAMES, nullable: true }) @Nullable() @IsIn(PURCHASE_TIMEFRAMES) purchaseTimeframe?: PurchaseTimeframe | null;
+  @ApiPropertyOptional({ maxLength: 2000, nullable: true }) @Nullable() @IsString() @MaxLength(2000) description?: string | null;
+  @ApiPropertyOptional({ format: 'uuid', nullable: true }) @Nullable() @IsUUID() existingAccountId?: string | null;
+  @ApiPropertyOptional({ format: 'uuid', nullable: true }) @Nullable() @IsUUID() existingContactId?: string | null;
+}
+
+export class CreateLeadDto extends OptionalLeadFieldsDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'client-chosen id; a new one is generated when absent' })
+  @IsOptional()
+  @IsUUID()
+  id?: string;
+
+  @ApiProperty({ maxLength: 200 }) @IsString() @IsNotEmpty() @MaxLength(200) topic: string;
+  @ApiProperty({ maxLength: 100 }) @IsString() @IsNotEmpty() @MaxLength(100) lastName: string;
+}
+
+export class UpdateLeadDto extends OptionalLeadFieldsDto {
+  @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) topic?: string;
+  @ApiPropertyOptional({ maxLength: 100 }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100) lastName?: string;
+  @ApiPropertyOptional({ enum: ['New', 'Contacted'] }) @IsOptional() @IsIn(['New', 'Contacted']) statusReason?: 'New' | 'Contacted';
+}

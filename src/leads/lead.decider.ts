@@ -1,0 +1,185 @@
+import { DomainError } from '../shared/domain-error.js';
+import { derivedRecordId } from '../shared/record-ids.js';
+import type {
+  DecidedBy,
+  DisqualifyReason,
+  LeadEvent,
+  LeadFields,
+  LeadStatus,
+  PlannedRecord,
+  QualificationPlan,
+  SettingInForce,
+  StatusReason,
+} from './lead.events.js';
+
+/** The lead's state, folded from its stream. `revision` is the stream revision (-1: no lead). */
+export type LeadState =
+  | { status: 'None'; revision: -1 }
+  | {
+      status: LeadStatus;
+      revision: number;
+      id: string;
+      statusReason: StatusReason;
+      fields: LeadFields;
+      /** Records of the last completed conversion, reused when the lead is qualified again. */
+      convertedAccountId: string | null;
+      convertedContactId: string | null;
+    };
+
+export const initialLead: LeadState = { status: 'None', revision: -1 };
+
+export type LeadCommand =
+  | { type: 'CreateLead'; leadId: string; fields: LeadFields }
+  | { type: 'UpdateLead'; leadId: string; changes: Partial<LeadFields> & { statusReason?: StatusReason }; expectedVersion?: number }
+  | {
+      type: 'QualifyLead';
+      leadId: string;
+      qualificationId: string;
+      setting: SettingInForce;
+      createAccount?: boolean;
+      createContact?: boolean;
+      createOpportunity?: boolean;
+      existingAccountId?: string;
+      existingContactId?: string;
+      expectedSettingVersion?: number;
+    }
+  | { type: 'DisqualifyLead'; leadId: string; statusReason: DisqualifyReason }
+  | { type: 'ReactivateLead'; leadId: string };
+
+export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
+  const revision = state.revision + 1;
+  if (event.type === 'LeadCreated') {
+    const { leadId, ...fields } = event.data;
+    return { status: 'Open', revision, id: leadId, statusReason: 'New', fields, convertedAccountId: null, convertedContactId: null };
+  }
+  if (state.status === 'None') return state;
+  switch (event.type) {
+    case 'LeadUpdated': {
+      const { leadId: _id, statusReason, ...changes } = event.data;
+      return { ...state, revision, fields: { ...state.fields, ...changes }, statusReason: statusReason ?? state.statusReason };
+    }
+    case 'LeadQualified':
+      return { ...state, revision, status: 'Qualified', statusReason: 'Qualified' };
+    case 'LeadConversionCompleted':
+      return {
+        ...state,
+        revision,
+        convertedAccountId: event.data.accountId ?? state.convertedAccountId,
+        convertedContactId: event.data.contactId ?? state.convertedContactId,
+      };
+    case 'LeadDisqualified':
+      return { ...state, revision, status: 'Disqualified', statusReason: event.data.statusReason };
+    case 'LeadReactivated':
+      return { ...state, revision, status: 'Open', statusReason: 'New' };
+    default:
+      return { ...state, revision };
+  }
+}
+
+/** Every command's rules. Returns the events to append; throws DomainError when a rule says no. */
+export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId: string; now: Date }): LeadEvent[] {
+  if (command.type === 'CreateLead') {
+    if (state.status !== 'None') throw new DomainError(409, 'LEAD_EXISTS', `lead ${command.leadId} already exists`);
+    return [{ type: 'LeadCreated', data: { leadId: command.leadId, ...command.fields } }];
+  }
+  if (state.status === 'None') throw new DomainError(404, 'NOT_FOUND', `lead ${command.leadId} does not exist`);
+
+  switch (command.type) {
+    case 'UpdateLead': {
+      if (command.expectedVersion !== undefined && command.expectedVersion !== state.revision) {
+        throw new DomainError(412, 'VERSION_MISMATCH', `lead is at version ${state.revision}, not ${command.expectedVersion}`, { currentVersion: state.revision });
+      }
+      requireOpen(state);
+      const changed = changedFields(state, command.changes);
+      return Object.keys(changed).length ? [{ type: 'LeadUpdated', data: { leadId: state.id, ...changed } }] : [];
+    }
+    case 'QualifyLead':
+      requireOpen(state);
+      return [qualify(command, state, ctx)];
+    case 'DisqualifyLead':
+      requireOpen(state);
+      return [{ type: 'LeadDisqualified', data: { leadId: state.id, statusReason: command.statusReason } }];
+    case 'ReactivateLead':
+      if (state.status === 'Open') throw new DomainError(409, 'LEAD_ALREADY_OPEN', `lead ${state.id} is already open`);
+      return [{ type: 'LeadReactivated', data: { leadId: state.id } }];
+  }
+}
+
+type OpenLead = Exclude<LeadState, { status: 'None' }>;
+
+function requireOpen(state: OpenLead): void {
+  if (state.status !== 'Open') {
+    throw new DomainError(409, 'LEAD_NOT_OPEN', `lead ${state.id} is ${state.status}; only open leads can be changed`, { status: state.status });
+  }
+}
+
+function changedFields(state: OpenLead, changes: Partial<LeadFields> & { statusReason?: StatusReason }) {
+  const changed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    const current = key === 'statusReason' ? state.statusReason : (state.fields as unknown as Record<string, unknown>)[key];
+    if ((current ?? null) !== value) changed[key] = value;
+  }
+  return changed as Partial<LeadFields> & { statusReason?: StatusReason };
+}
+
+function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: OpenLead, ctx: { userId: string; now: Date }): LeadEvent {
+  const { setting } = command;
+  const settingError = (status: number, code: string, message: string) =>
+    new DomainError(status, code, message, { setting: { createRecordsByDefault: setting.createRecordsByDefault, version: setting.version } });
+
+  if (command.expectedSettingVersion !== undefined && command.expectedSettingVersion !== setting.version) {
+    throw settingError(409, 'QUALIFY_SETTING_CHANGED', `the qualify-lead setting is at version ${setting.version}, not ${command.expectedSettingVersion}`);
+  }
+  const choices = [command.createAccount, command.createContact, command.createOpportunity];
+  let selection: { account: boolean; contact: boolean; opportunity: boolean };
+  let decidedBy: DecidedBy;
+  if (setting.createRecordsByDefault) {
+    if (choices.some((c) => c === false)) {
+      throw settingError(409, 'QUALIFY_SETTING_CHANGED', 'the setting creates account, contact and opportunity by default; a narrower selection is not allowed');
+    }
+    selection = { account: true, contact: true, opportunity: true };
+    decidedBy = 'setting';
+  } else {
+    if (choices.some((c) => typeof c !== 'boolean')) {
+      throw settingError(400, 'RECORD_SELECTION_REQUIRED', 'the setting asks the salesperson to choose: give createAccount, createContact and createOpportunity');
+    }
+    selection = { account: command.createAccount!, contact: command.createContact!, opportunity: command.createOpportunity! };
+    decidedBy = 'salesperson';
+  }
+
+  const { fields } = state;
+  const q = command.qualificationId;
+  const existingAccountId = command.existingAccountId ?? fields.existingAccountId ?? state.convertedAccountId;
+  const existingContactId = command.existingContactId ?? fields.existingContactId ?? state.convertedContactId;
+  const hasCompany = !!fields.companyName?.trim();
+
+  let account: PlannedRecord = { action: 'none', id: null };
+  if (existingAccountId) account = { action: 'existing', id: existingAccountId };
+  else if (selection.account && hasCompany) account = { action: 'create', id: derivedRecordId(q, 'account') };
+  else if (selection.account && decidedBy === 'salesperson') {
+    throw new DomainError(422, 'COMPANY_NAME_REQUIRED', 'an account can only be created from a lead with a company name');
+  }
+  const contact: PlannedRecord = existingContactId
+    ? { action: 'existing', id: existingContactId }
+    : selection.contact
+      ? { action: 'create', id: derivedRecordId(q, 'contact') }
+      : { action: 'none', id: null };
+  const opportunity: PlannedRecord = selection.opportunity ? { action: 'create', id: derivedRecordId(q, 'opportunity') } : { action: 'none', id: null };
+  const plan: QualificationPlan = { account, contact, opportunity };
+
+  return {
+    type: 'LeadQualified',
+    data: {
+      leadId: state.id,
+      qualificationId: q,
+      plan,
+      decidedBy,
+      settingVersion: setting.version,
+      createRecordsByDefault: setting.createRecordsByDefault,
+      qualifiedBy: ctx.userId,
+      qualifiedAt: ctx.now.toISOString(),
+      lead: fields,
+    },
+  };
+}

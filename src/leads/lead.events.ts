@@ -1,0 +1,92 @@
+import type { QualifyLeadSetting } from '../qualify-setting/qualify-lead-setting.decider.js';
+
+export const LEAD_SOURCES = ['Advertisement', 'EmployeeReferral', 'ExternalReferral', 'Partner', 'PublicRelations', 'Seminar', 'TradeShow', 'Web', 'WordOfMouth', 'Other'] as const;
+export const RATINGS = ['Hot', 'Warm', 'Cold'] as const;
+export const PURCHASE_TIMEFRAMES = ['Immediate', 'ThisQuarter', 'NextQuarter', 'ThisYear', 'Unknown'] as const;
+export const OPEN_REASONS = ['New', 'Contacted'] as const;
+export const DISQUALIFY_REASONS = ['Lost', 'CannotContact', 'NoLongerInterested', 'Canceled'] as const;
+
+export type LeadSource = (typeof LEAD_SOURCES)[number];
+export type Rating = (typeof RATINGS)[number];
+export type PurchaseTimeframe = (typeof PURCHASE_TIMEFRAMES)[number];
+export type DisqualifyReason = (typeof DISQUALIFY_REASONS)[number];
+export type LeadStatus = 'Open' | 'Qualified' | 'Disqualified';
+export type StatusReason = (typeof OPEN_REASONS)[number] | 'Qualified' | DisqualifyReason;
+
+/** SPEC §6.1. Optional fields may be absent or null (cleared). */
+export interface LeadFields {
+  topic: string;
+  firstName?: string | null;
+  lastName: string;
+  jobTitle?: string | null;
+  companyName?: string | null;
+  email?: string | null;
+  businessPhone?: string | null;
+  mobilePhone?: string | null;
+  website?: string | null;
+  street?: string | null;
+  city?: string | null;
+  stateOrProvince?: string | null;
+  postalCode?: string | null;
+  country?: string | null;
+  leadSource?: LeadSource | null;
+  rating?: Rating | null;
+  budgetAmount?: number | null;
+  estimatedValue?: number | null;
+  purchaseTimeframe?: PurchaseTimeframe | null;
+  description?: string | null;
+  existingAccountId?: string | null;
+  existingContactId?: string | null;
+}
+
+export type RecordAction = 'create' | 'existing' | 'none';
+export interface PlannedRecord {
+  action: RecordAction;
+  id: string | null;
+}
+export interface QualificationPlan {
+  account: PlannedRecord;
+  contact: PlannedRecord;
+  opportunity: PlannedRecord;
+}
+
+export type DecidedBy = 'setting' | 'salesperson';
+
+export type LeadCreated = { type: 'LeadCreated'; data: { leadId: string } & LeadFields };
+export type LeadUpdated = { type: 'LeadUpdated'; data: { leadId: string; statusReason?: StatusReason } & Partial<LeadFields> };
+export type LeadQualified = {
+  type: 'LeadQualified';
+  data: {
+    leadId: string;
+    qualificationId: string;
+    plan: QualificationPlan;
+    decidedBy: DecidedBy;
+    settingVersion: number;
+    createRecordsByDefault: boolean;
+    qualifiedBy: string;
+    qualifiedAt: string;
+    /** The lead as it was when qualified: what the saga maps onto the new records. */
+    lead: LeadFields;
+  };
+};
+export type LeadConversionCompleted = {
+  type: 'LeadConversionCompleted';
+  data: { leadId: string; qualificationId: string; accountId: string | null; contactId: string | null; opportunityId: string | null };
+};
+export type LeadConversionFailed = { type: 'LeadConversionFailed'; data: { leadId: string; qualificationId: string; reason: string } };
+export type LeadDisqualified = { type: 'LeadDisqualified'; data: { leadId: string; statusReason: DisqualifyReason } };
+export type LeadReactivated = { type: 'LeadReactivated'; data: { leadId: string } };
+
+export type LeadEvent =
+  | LeadCreated
+  | LeadUpdated
+  | LeadQualified
+  | LeadConversionCompleted
+  | LeadConversionFailed
+  | LeadDisqualified
+  | LeadReactivated;
+
+export const leadStream = (id: string) => `lead-${id}`;
+
+/** What qualification needs to know of the setting; read from the event store, never a read model. */
+export type SettingInForce = Pick<QualifyLeadSetting, 'createRecordsByDefault' | 'version'>;

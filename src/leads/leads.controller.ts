@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, Headers, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CanCommand } from '../auth/roles.decorator.js';
+import { ApiProblems } from '../http/api-problems.decorator.js';
+import { parseIfMatch, RecordIdPipe } from '../http/params.js';
+import { Ctx } from '../http/request-context.js';
+import type { CommandContext } from '../shared/command-context.js';
+import { CommandAcceptedDto, DisqualifyLeadDto, QualifyLeadDto } from './dto/lead-commands.dto.js';
+import { CreateLeadDto, UpdateLeadDto } from './dto/lead-fields.dto.js';
+import { QualificationAcceptedDto } from './dto/qualification-accepted.dto.js';
+import { ExecuteLeadCommand, type LeadCommandResult } from './lead.commands.js';
+
+const accepted = (r: LeadCommandResult): CommandAcceptedDto => ({ id: r.id, version: r.version, position: r.position });
+
+@ApiTags('leads')
+@ApiBearerAuth()
+@CanCommand()
+@Controller('leads')
+export class LeadsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a lead (Open/New)' })
+  @ApiCreatedResponse({ type: CommandAcceptedDto })
+  @ApiProblems(400, 401, 403, 409, 413)
+  async create(@Body() body: CreateLeadDto, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
+    const { id, ...fields } = body;
+    const leadId = id?.toLowerCase() ?? randomUUID();
+    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'CreateLead', leadId, fields: { ...fields } }, ctx)));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change fields of an open lead; only changed fields are recorded' })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'the version the client edited; 412 VERSION_MISMATCH when stale' })
+  @ApiOkResponse({ type: CommandAcceptedDto })
+  @ApiProblems(400, 401, 403, 404, 409, 412, 413)
+  async update(
+    @Param('id', RecordIdPipe) leadId: string,
+    @Body() body: UpdateLeadDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Ctx() ctx: CommandContext,
+  ): Promise<CommandAcceptedDto> {
+    const expectedVersion = parseIfMatch(ifMatch);
+    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'UpdateLead', leadId, changes: { ...body }, expectedVersion }, ctx)));
+  }
+
+  @Post(':id/qualify')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Qualify an open lead',
+    description:
+      'The qualify-lead setting in force decides: Yes plans account, contact and opportunity; No requires createAccount, createContact and createOpportunity. Records are created asynchronously by the conversion saga.',
+  })
+  @ApiAcceptedResponse({ type: QualificationAcceptedDto })
+  @ApiProblems(400, 401, 403, 404, 409, 413, 422)
+  async qualify(@Param('id', RecordIdPipe) leadId: string, @Body() body: QualifyLeadDto, @Ctx() ctx: CommandContext): Promise<QualificationAcceptedDto> {
+    const { ignoreDuplicates: _ignored, ...options } = body;
+    const result = await this.commands.execute(new ExecuteLeadCommand({ type: 'QualifyLead', leadId, qualificationId: randomUUID(), ...options }, ctx));
+    const q = result.qualified!;
+    return { leadId, qualificationId: q.qualificationId, plan: q.plan, decidedBy: q.decidedBy, settingVersion: q.settingVersion, position: result.position };
+  }
+
+  @Post(':id/disqualify')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Disqualify an open lead' })
+  @ApiOkResponse({ type: CommandAcceptedDto })
+  @ApiProblems(400, 401, 403, 404, 409)
+  async disqualify(@Param('id', RecordIdPipe) leadId: string, @Body() body: DisqualifyLeadDto, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
+    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'DisqualifyLead', leadId, statusReason: body.statusReason }, ctx)));
+  }
+
+  @Post(':id/reactivate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reopen a qualified or disqualified lead (Open/New)' })
+  @ApiOkResponse({ type: CommandAcceptedDto })
+  @ApiProblems(401, 403, 404, 409)
+  async reactivate(@Param('id', RecordIdPipe) leadId: string, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
+    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'ReactivateLead', leadId }, ctx)));
+  }
+}

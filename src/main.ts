@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { ConfigError, loadConfig } from './config/config.js';
+import { createApp } from './app.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`configuration error: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createApp(config);
+  await app.listen({ port: config.port, host: config.host });
+  new Logger('Main').log(`listening on http://${config.host}:${config.port} (events: ${config.eventStore}, database: ${config.database.kind})`);
+}
+
+main().catch((error) => {
+  console.error(`start-up failed: ${error?.message ?? error}`);
+  process.exit(1);
+});

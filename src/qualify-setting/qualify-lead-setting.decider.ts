@@ -1,0 +1,52 @@
+import { DomainError } from '../shared/domain-error.js';
+
+/**
+ * The organization's qualify-lead setting: "Create Account, Contact, and Opportunity records by
+ * default upon qualifying a lead". One stream; its version is the number of changes so far.
+ */
+export const SETTING_STREAM = 'settings-qualify-lead';
+
+export interface QualifyLeadSettingUpdated {
+  type: 'QualifyLeadSettingUpdated';
+  data: { createRecordsByDefault: boolean; previousValue: boolean; version: number };
+}
+
+export interface QualifyLeadSetting {
+  createRecordsByDefault: boolean;
+  version: number;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+export const initialSetting: QualifyLeadSetting = { createRecordsByDefault: true, version: 0, updatedAt: null, updatedBy: null };
+
+export interface UpdateQualifyLeadSetting {
+  createRecordsByDefault: boolean;
+}
+
+/** Setting the value it already has is no change and appends nothing. */
+export function decideSettingUpdate(command: UpdateQualifyLeadSetting, state: QualifyLeadSetting): QualifyLeadSettingUpdated[] {
+  if (typeof command.createRecordsByDefault !== 'boolean') {
+    throw new DomainError(400, 'VALIDATION_FAILED', 'createRecordsByDefault must be a boolean');
+  }
+  if (command.createRecordsByDefault === state.createRecordsByDefault) return [];
+  return [
+    {
+      type: 'QualifyLeadSettingUpdated',
+      data: { createRecordsByDefault: command.createRecordsByDefault, previousValue: state.createRecordsByDefault, version: state.version + 1 },
+    },
+  ];
+}
+
+export function evolveSetting(
+  state: QualifyLeadSetting,
+  event: { type: string; data: any; metadata?: { userId?: string; at?: string } },
+): QualifyLeadSetting {
+  if (event.type !== 'QualifyLeadSettingUpdated') return state;
+  return {
+    createRecordsByDefault: event.data.createRecordsByDefault,
+    version: event.data.version,
+    updatedAt: event.metadata?.at ?? null,
+    updatedBy: event.metadata?.userId ?? null,
+  };
+}
