@@ -13,7 +13,17 @@ export const BODY_LIMIT_BYTES = 100 * 1024;
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** Builds the application (not yet listening): main.ts and the end-to-end tests share it. */
-export async function createApp(config: AppConfig, options: { logger?: false } = {}): Promise<NestFastifyApplication> {
+export interface CreateAppOptions {
+  logger?: false;
+  /**
+   * Serve the Swagger UI's static assets at /docs (default). Jest on Node 20 cannot load
+   * @fastify/static's ESM-only dependency, so in-process tests read /docs-json only; the UI is
+   * checked against the real process (test/process.e2e.spec.ts).
+   */
+  docsUi?: boolean;
+}
+
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // The caller's X-Correlation-Id, when sane, ties its request to the events it causes.
@@ -43,6 +53,6 @@ export async function createApp(config: AppConfig, options: { logger?: false } =
       .build(),
     { extraModels: [ProblemDto] },
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerUiEnabled: options.docsUi ?? true });
   return app;
 }

@@ -427,7 +427,8 @@ describe('QualifyLead again after reactivation', () => {
   it('creates the account that the earlier conversion did not have', () => {
     const lead = aLead();
     const [q1, contactId] = [randomUUID(), randomUUID()];
-    const history = [lead.created, lead.qualified(q1), lead.completed(q1, { accountId: null, contactId, opportunityId: null }), lead.reactivated];
+    const firstPlan = { account: { action: 'none' as const, id: null }, contact: existing(contactId), opportunity: { action: 'none' as const, id: null } };
+    const history = [lead.created, lead.qualified(q1, firstPlan), lead.completed(q1, { accountId: null, contactId, opportunityId: null }), lead.reactivated];
     const command = lead.qualify(YES);
     given(history)
       .when(command)

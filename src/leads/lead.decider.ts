@@ -11,6 +11,7 @@ import type {
   SettingInForce,
   StatusReason,
 } from './lead.events.js';
+import { OPEN_REASONS } from './lead.events.js';
 
 /** The lead's state, folded from its stream. `revision` is the stream revision (-1: no lead). */
 export type LeadState =
@@ -21,7 +22,11 @@ export type LeadState =
       id: string;
       statusReason: StatusReason;
       fields: LeadFields;
-      /** Records of the last completed conversion, reused when the lead is qualified again. */
+      /**
+       * Account and contact of the last qualification (planned or completed), reused when the
+       * lead is qualified again: the saga creates the earlier plan's records whatever happens
+       * to the lead meanwhile, so planning new ones would duplicate the customer.
+       */
       convertedAccountId: string | null;
       convertedContactId: string | null;
     };
@@ -59,7 +64,14 @@ export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
       return { ...state, revision, fields: { ...state.fields, ...changes }, statusReason: statusReason ?? state.statusReason };
     }
     case 'LeadQualified':
-      return { ...state, revision, status: 'Qualified', statusReason: 'Qualified' };
+      return {
+        ...state,
+        revision,
+        status: 'Qualified',
+        statusReason: 'Qualified',
+        convertedAccountId: event.data.plan.account.id ?? state.convertedAccountId,
+        convertedContactId: event.data.plan.contact.id ?? state.convertedContactId,
+      };
     case 'LeadConversionCompleted':
       return {
         ...state,
@@ -90,6 +102,12 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
         throw new DomainError(412, 'VERSION_MISMATCH', `lead is at version ${state.revision}, not ${command.expectedVersion}`, { currentVersion: state.revision });
       }
       requireOpen(state);
+      const reason = command.changes.statusReason;
+      if (reason !== undefined && !(OPEN_REASONS as readonly string[]).includes(reason)) {
+        throw new DomainError(400, 'VALIDATION_FAILED', `an open lead's status reason is New or Contacted, not ${reason}`, {
+          errors: [{ field: 'statusReason', message: 'must be New or Contacted' }],
+        });
+      }
       const changed = changedFields(state, command.changes);
       return Object.keys(changed).length ? [{ type: 'LeadUpdated', data: { leadId: state.id, ...changed } }] : [];
     }
