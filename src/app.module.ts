@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -8,6 +9,7 @@ import { dataSourceOptions } from './database/database.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LeadsModule } from './leads/leads.module.js';
+import { ProjectionsModule } from './projections/projections.module.js';
 import { QualifySettingModule } from './qualify-setting/qualify-setting.module.js';
 
 @Module({})
@@ -27,6 +29,8 @@ export class AppModule {
         HealthModule,
         LeadsModule,
         QualifySettingModule,
+        ProjectionsModule,
+        AnalyticsModule,
       ],
     };
   }

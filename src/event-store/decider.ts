@@ -50,7 +50,7 @@ export async function handleCommand<State, Command, Event extends { type: string
   const newEvents = events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata }));
   try {
     const result = await store.appendToStream(streamId, newEvents, { expectedRevision: revision < 0 ? NO_STREAM : revision });
-    const after = events.reduce((s, e) => decider.evolve(s, e), state);
+    const after = events.reduce((s, e) => decider.evolve(s, { ...e, metadata } as Event), state);
     return { state: after, revision: result.nextRevision, position: result.position, appended: newEvents as any };
   } catch (error) {
     if (error instanceof WrongExpectedRevisionError) {

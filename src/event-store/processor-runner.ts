@@ -58,6 +58,9 @@ export class ProcessorRunner {
   private lastError: string | null = null;
   private owner: string | null = null;
   private leaseExpiresAt = 0;
+  private rebuildTarget: string | null = null;
+  private rebuildStartedAt = 0;
+  private lastProgressLog = 0;
   private stopping = false;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -234,6 +237,10 @@ export class ProcessorRunner {
       await this.advance(tx, position);
     });
     this.moved(position);
+    if (this.rebuildTarget && Date.now() - this.lastProgressLog > 2000) {
+      this.lastProgressLog = Date.now();
+      this.logger.log(`rebuilding: at position ${position} of ${this.rebuildTarget}`);
+    }
   }
 
   private async advance(tx: EntityManager, position: string): Promise<void> {
@@ -254,6 +261,38 @@ export class ProcessorRunner {
   private moved(position: string): void {
     this.checkpoint = position;
     for (const waiter of [...this.waiters]) waiter();
+    if (this.rebuildTarget && comparePositions(position, this.rebuildTarget) >= 0) void this.finishRebuild();
+  }
+
+  /**
+   * Drops the read model and replays the log from the start. Runs from any instance: reset and
+   * checkpoint move in one transaction, and whichever instance holds the lease sees its next
+   * checkpoint compare-and-set fail and reloads from the start.
+   */
+  async rebuild(head: string): Promise<void> {
+    if (!this.processor.reset) throw new Error(`${this.name} cannot be rebuilt`);
+    const wasRunning = !!this.loop;
+    if (wasRunning) await this.stop();
+    await this.db.transaction(async (tx) => {
+      await this.processor.reset!(tx);
+      const rows = await tx.findOneBy(CheckpointRow, { processor: this.name });
+      if (!rows) await tx.insert(CheckpointRow, { processor: this.name, position: START, owner: null, leaseUntil: '0', updatedAt: new Date().toISOString() });
+      await tx.update(CheckpointRow, { processor: this.name }, { position: START, rebuildTarget: head === START ? null : head, updatedAt: new Date().toISOString() });
+    });
+    this.logger.log(`rebuild started: replaying up to position ${head}`);
+    this.rebuildTarget = head === START ? null : head;
+    this.rebuildStartedAt = Date.now();
+    this.checkpoint = START;
+    if (wasRunning) this.start();
+  }
+
+  private async finishRebuild(): Promise<void> {
+    const target = this.rebuildTarget;
+    this.rebuildTarget = null;
+    await this.db
+      .transaction((tx) => tx.update(CheckpointRow, { processor: this.name, rebuildTarget: target }, { rebuildTarget: null }))
+      .catch((error) => this.logger.error(`could not clear the rebuild mark: ${error.message}`));
+    this.logger.log(`rebuild finished at position ${target} in ${Date.now() - this.rebuildStartedAt} ms`);
   }
 
   /** Takes or renews the lease; loads the committed checkpoint whenever it is (re)taken. */
@@ -266,10 +305,10 @@ export class ProcessorRunner {
       const row = await tx.findOneBy(CheckpointRow, { processor: this.name });
       if (!row) {
         await tx.insert(CheckpointRow, { processor: this.name, position: START, owner: me, leaseUntil: String(now + this.options.leaseMs), updatedAt: new Date().toISOString() });
-        return { position: START, owner: me };
+        return { position: START, owner: me, rebuildTarget: null as string | null };
       }
       const free = row.owner === me || row.owner === null || Number(row.leaseUntil) < now;
-      if (!free) return { position: row.position, owner: row.owner };
+      if (!free) return { position: row.position, owner: row.owner, rebuildTarget: row.rebuildTarget };
       // Renew at most every few seconds: the checkpoint commit renews it on every batch anyway.
       if (row.owner !== me || Number(row.leaseUntil) - now < this.options.leaseMs / 2) {
         const result = await tx
@@ -278,17 +317,20 @@ export class ProcessorRunner {
           .set({ owner: me, leaseUntil: String(now + this.options.leaseMs) })
           .where('processor = :name AND (owner IS NULL OR owner = :me OR lease_until < :now)', { name: this.name, me, now })
           .execute();
-        if (!result.affected) return { position: row.position, owner: row.owner };
+        if (!result.affected) return { position: row.position, owner: row.owner, rebuildTarget: row.rebuildTarget };
       }
-      return { position: row.position, owner: me };
+      return { position: row.position, owner: me, rebuildTarget: row.rebuildTarget };
     });
     const wasMine = this.owner === me;
     this.owner = taken.owner;
     if (taken.owner !== me) return false;
     this.leaseExpiresAt = now + this.options.leaseMs;
-    if (!wasMine) {
+    // Taken anew, or the checkpoint was moved by a rebuild started on another instance.
+    if (!wasMine || taken.position !== this.checkpoint) {
+      if (wasMine) this.logger.log(`checkpoint moved to ${taken.position} by another instance`);
+      else this.logger.log(`lease taken by ${me} at checkpoint ${taken.position}`);
       this.checkpoint = taken.position;
-      this.logger.log(`lease taken by ${me} at checkpoint ${taken.position}`);
+      this.rebuildTarget = taken.rebuildTarget;
     }
     return true;
   }

@@ -23,6 +23,14 @@ export class CheckpointRow {
 
   @Column({ name: 'updated_at', type: 'varchar', length: 30 })
   updatedAt: string;
+
+  /**
+   * Set while a rebuild replays the log: the head position when it started. Queries of the
+   * projection answer 503 PROJECTION_REBUILDING until the checkpoint reaches it, so nobody reads
+   * a half-built model.
+   */
+  @Column({ name: 'rebuild_target', type: 'varchar', length: 40, nullable: true })
+  rebuildTarget: string | null;
 }
 
 /** Events a processor gave up on after its retries; the processor moved on past them. */

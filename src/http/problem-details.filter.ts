@@ -42,7 +42,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse();
     const request = host.switchToHttp().getRequest();
     const problem = this.toProblem(exception);
-    if (problem.status >= 500) {
+    if (problem.status >= 500 && !(exception instanceof DomainError)) {
       this.logger.error(`${request?.method} ${request?.url} failed: ${(exception as Error)?.stack ?? String(exception)}`);
     }
     if (problem.status === 503 && problem.retryAfter) reply.header('Retry-After', String(problem.retryAfter));
@@ -52,22 +52,29 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown): { status: number; code: string; detail: string; retryAfter?: number; [k: string]: unknown } {
     if (exception instanceof DomainError) {
-      return { ...base(exception.status, exception.code, exception.message), ...exception.extra };
+      // RFC 9457's own members win: an extra named like one (the lead's `status`) must not replace the HTTP status.
+      return { ...exception.extra, ...base(exception.status, exception.code, exception.message) };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse() as { message?: unknown } | string;
       const message = typeof response === 'string' ? response : Array.isArray(response?.message) ? response.message.join('; ') : String(response?.message ?? exception.message);
-      return base(status, CODES_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'REQUEST_REJECTED'), message);
+      return { ...bodyErrors(status, message), ...base(status, CODES_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'REQUEST_REJECTED'), message) };
     }
     // Fastify's own errors: body too large, malformed JSON, unsupported content type.
     const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
     if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
       const status = fastifyError.statusCode;
-      return base(status, CODES_BY_STATUS[status] ?? 'REQUEST_REJECTED', fastifyError.message ?? 'request rejected');
+      const detail = fastifyError.message ?? 'request rejected';
+      return { ...bodyErrors(status, detail), ...base(status, CODES_BY_STATUS[status] ?? 'REQUEST_REJECTED', detail) };
     }
     return base(500, 'INTERNAL_ERROR', 'an unexpected error occurred; it has been logged');
   }
+}
+
+/** A 400 outside the validation pipe (a body that does not parse) fails the body as a whole: same shape as any other. */
+function bodyErrors(status: number, message: string) {
+  return status === 400 ? { errors: [{ field: 'body', message }] } : {};
 }
 
 function base(status: number, code: string, detail: string) {

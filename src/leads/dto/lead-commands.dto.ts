@@ -1,19 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsUUID, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsUUID, Min } from 'class-validator';
 import { DISQUALIFY_REASONS, type DisqualifyReason } from '../lead.events.js';
+import { OmittableNotNull } from './lead-fields.dto.js';
 
 export class QualifyLeadDto {
-  @ApiPropertyOptional({ description: 'required (all three) when the setting is No' }) @IsOptional() @IsBoolean() createAccount?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() createContact?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() createOpportunity?: boolean;
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() existingAccountId?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() existingContactId?: string;
+  @ApiPropertyOptional({ description: 'required (all three) when the setting is No' }) @OmittableNotNull() @IsBoolean() createAccount?: boolean;
+  @ApiPropertyOptional() @OmittableNotNull() @IsBoolean() createContact?: boolean;
+  @ApiPropertyOptional() @OmittableNotNull() @IsBoolean() createOpportunity?: boolean;
+  @ApiPropertyOptional({ format: 'uuid' }) @OmittableNotNull() @IsUUID() existingAccountId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @OmittableNotNull() @IsUUID() existingContactId?: string;
   @ApiPropertyOptional({ description: 'the setting version the front-end rendered; 409 QUALIFY_SETTING_CHANGED when stale' })
-  @IsOptional()
+  @OmittableNotNull()
   @IsInt()
   @Min(0)
   expectedSettingVersion?: number;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() ignoreDuplicates?: boolean;
+  @ApiPropertyOptional() @OmittableNotNull() @IsBoolean() ignoreDuplicates?: boolean;
 }
 
 export class DisqualifyLeadDto {

@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, IsUUID, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsEmail, IsIn, IsNotEmpty, IsNumber, IsString, IsUrl, IsUUID, MaxLength, Min, ValidateIf } from 'class-validator';
 import { LEAD_SOURCES, PURCHASE_TIMEFRAMES, RATINGS, type LeadSource, type PurchaseTimeframe, type Rating } from '../lead.events.js';
 
 /** null clears an optional field on update; absent leaves it alone. */
 const Nullable = () => ValidateIf((_, value) => value !== null && value !== undefined);
+/** May be absent but never null: a required field cannot be cleared (IsOptional would let null through). */
+export const OmittableNotNull = () => ValidateIf((_, value) => value !== undefined);
 const money = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 };
 
 /** The optional lead fields of SPEC §6.1, shared by create and update. */
@@ -36,7 +38,7 @@ export class OptionalLeadFieldsDto {
 
 export class CreateLeadDto extends OptionalLeadFieldsDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'client-chosen id; a new one is generated when absent' })
-  @IsOptional()
+  @OmittableNotNull()
   @IsUUID()
   id?: string;
 
@@ -45,7 +47,7 @@ export class CreateLeadDto extends OptionalLeadFieldsDto {
 }
 
 export class UpdateLeadDto extends OptionalLeadFieldsDto {
-  @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) topic?: string;
-  @ApiPropertyOptional({ maxLength: 100 }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100) lastName?: string;
-  @ApiPropertyOptional({ enum: ['New', 'Contacted'] }) @IsOptional() @IsIn(['New', 'Contacted']) statusReason?: 'New' | 'Contacted';
+  @ApiPropertyOptional({ maxLength: 200 }) @OmittableNotNull() @IsString() @IsNotEmpty() @MaxLength(200) topic?: string;
+  @ApiPropertyOptional({ maxLength: 100 }) @OmittableNotNull() @IsString() @IsNotEmpty() @MaxLength(100) lastName?: string;
+  @ApiPropertyOptional({ enum: ['New', 'Contacted'] }) @OmittableNotNull() @IsIn(['New', 'Contacted']) statusReason?: 'New' | 'Contacted';
 }

@@ -1,0 +1,135 @@
+import { Controller, Get, Headers, Query as QueryParams } from '@nestjs/common';
+import { IQueryHandler, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+import { CanRead } from '../auth/roles.decorator.js';
+import { Database } from '../database/database.js';
+import { placeholder } from '../database/sql.js';
+import { ApiProblems } from '../http/api-problems.decorator.js';
+import { csvStream, wantsCsv } from '../http/csv.js';
+import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
+import { ReadsProjections } from '../projections/reads-projections.js';
+import { ANALYTICS } from './analytics.projection.js';
+
+export const GROUPS = ['day', 'week', 'month', 'leadSource', 'settingVersion', 'decidedBy'] as const;
+type GroupBy = (typeof GROUPS)[number];
+
+export class AnalyticsQueryDto extends ReadQueryDto {
+  @ApiPropertyOptional({ format: 'date', description: 'first day included (UTC)' }) @IsOptional() @IsISO8601() from?: string;
+  @ApiPropertyOptional({ format: 'date', description: 'first day excluded (UTC)' }) @IsOptional() @IsISO8601() to?: string;
+  @ApiPropertyOptional({ enum: GROUPS, default: 'day' }) @IsOptional() @IsIn(GROUPS) groupBy?: GroupBy;
+}
+
+export interface QualificationStats {
+  group: string | number | null;
+  leadsCreated: number;
+  qualified: number;
+  disqualified: number;
+  accountsCreated: number;
+  contactsCreated: number;
+  opportunitiesCreated: number;
+  /** qualified / (qualified + disqualified): the share of closed leads that were qualified; null when none closed. */
+  qualificationRate: number | null;
+}
+
+export class GetQualificationStats extends Query<{ items: QualificationStats[]; nextCursor: null }> {
+  constructor(readonly query: AnalyticsQueryDto) {
+    super();
+  }
+}
+
+const SQL_GROUP: Record<GroupBy, string> = {
+  day: 'day',
+  week: 'day',
+  month: 'day',
+  leadSource: 'lead_source',
+  settingVersion: 'setting_version',
+  decidedBy: 'decided_by',
+};
+
+@QueryHandler(GetQualificationStats)
+export class GetQualificationStatsHandler implements IQueryHandler<GetQualificationStats> {
+  constructor(private readonly db: Database) {}
+
+  async execute({ query }: GetQualificationStats) {
+    const groupBy = query.groupBy ?? 'day';
+    const column = SQL_GROUP[groupBy];
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.from) where.push(`day >= ${placeholder(this.db.kind, params.push(dayOf(query.from)))}`);
+    if (query.to) where.push(`day < ${placeholder(this.db.kind, params.push(dayOf(query.to)))}`);
+    const rows: Record<string, any>[] = await this.db.query(
+      `SELECT ${column} AS g, SUM(leads_created) AS leads_created, SUM(qualified) AS qualified, SUM(disqualified) AS disqualified,
+              SUM(accounts_created) AS accounts_created, SUM(contacts_created) AS contacts_created, SUM(opportunities_created) AS opportunities_created
+       FROM qualification_stats_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY ${column} ORDER BY ${column}`,
+      params,
+    );
+    const groups = new Map<string, QualificationStats>();
+    for (const row of rows) {
+      const group = bucket(groupBy, row.g);
+      const key = String(group);
+      const stats = groups.get(key) ?? { group, leadsCreated: 0, qualified: 0, disqualified: 0, accountsCreated: 0, contactsCreated: 0, opportunitiesCreated: 0, qualificationRate: null };
+      stats.leadsCreated += Number(row.leads_created);
+      stats.qualified += Number(row.qualified);
+      stats.disqualified += Number(row.disqualified);
+      stats.accountsCreated += Number(row.accounts_created);
+      stats.contactsCreated += Number(row.contacts_created);
+      stats.opportunitiesCreated += Number(row.opportunities_created);
+      groups.set(key, stats);
+    }
+    const items = [...groups.values()].map((s) => {
+      const closed = s.qualified + s.disqualified;
+      return { ...s, qualificationRate: closed ? Math.round((s.qualified / closed) * 10_000) / 10_000 : null };
+    });
+    return { items, nextCursor: null };
+  }
+}
+
+/** Week buckets are ISO weeks named by their Monday; "not applicable" dimensions are null. */
+function bucket(groupBy: GroupBy, value: unknown): string | number | null {
+  switch (groupBy) {
+    case 'week': {
+      const date = new Date(`${value}T00:00:00Z`);
+      date.setUTCDate(date.getUTCDate() - ((date.getUTCDay() + 6) % 7));
+      return date.toISOString().slice(0, 10);
+    }
+    case 'month':
+      return String(value).slice(0, 7);
+    case 'settingVersion':
+      return Number(value) < 0 ? null : Number(value);
+    case 'leadSource':
+    case 'decidedBy':
+      return value === '' ? null : String(value);
+    default:
+      return String(value);
+  }
+}
+
+function dayOf(value: string): string {
+  return new Date(value).toISOString().slice(0, 10);
+}
+
+const CSV_COLUMNS = ['group', 'leadsCreated', 'qualified', 'disqualified', 'accountsCreated', 'contactsCreated', 'opportunitiesCreated', 'qualificationRate'];
+
+@ApiTags('analytics')
+@ApiBearerAuth()
+@CanRead()
+@Controller('analytics')
+export class AnalyticsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get('qualifications')
+  @ReadsProjections(ANALYTICS)
+  @ApiOperation({
+    summary: 'Qualification figures grouped by day, week, month, lead source, setting version or decision',
+    description:
+      'Leads created and disqualified have no setting version or decision: they count in the null group of those groupings. qualificationRate = qualified / (qualified + disqualified).',
+  })
+  @ApiProduces('application/json', 'text/csv')
+  @ApiProblems(400, 401, 403)
+  async qualifications(@QueryParams() query: AnalyticsQueryDto, @Headers('accept') accept?: string) {
+    const result = await this.queries.execute(new GetQualificationStats(query));
+    if (!wantsCsv(accept)) return result;
+    return csvStream(CSV_COLUMNS, (async function* () { yield result.items as unknown as Record<string, unknown>[]; })(), 'qualifications.csv');
+  }
+}

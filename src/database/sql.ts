@@ -1,0 +1,57 @@
+import type { EntityManager } from 'typeorm';
+
+/**
+ * Small SQL helpers for the hot paths of projections, where TypeORM's per-row save() costs far
+ * more than the work itself (TECH-NOTES: ~350 µs a row). Both SQLite and PostgreSQL accept
+ * INSERT … ON CONFLICT … DO UPDATE; only the placeholder syntax differs.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export function placeholder(dialect: Dialect, n: number): string {
+  return dialect === 'sqlite' ? '?' : `$${n}`;
+}
+
+export function placeholders(dialect: Dialect, count: number, offset = 0): string {
+  return Array.from({ length: count }, (_, i) => placeholder(dialect, offset + i + 1)).join(', ');
+}
+
+/** Rows as objects keyed by column name; every row must have every column. */
+export async function upsertRows(
+  tx: EntityManager,
+  dialect: Dialect,
+  table: string,
+  columns: readonly string[],
+  key: readonly string[],
+  rows: Record<string, unknown>[],
+  chunkSize = Math.floor(30_000 / columns.length),
+): Promise<void> {
+  const updates = columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`);
+  for (let start = 0; start < rows.length; start += chunkSize) {
+    const chunk = rows.slice(start, start + chunkSize);
+    const params: unknown[] = [];
+    const values = chunk.map((row) => {
+      const list = placeholders(dialect, columns.length, params.length);
+      for (const c of columns) params.push(toSqlValue(dialect, row[c]));
+      return `(${list})`;
+    });
+    const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+    await tx.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${key.join(', ')}) ${conflict}`, params);
+  }
+}
+
+/** Selects rows whose `column` is in `values`, in chunks that fit the parameter limit. */
+export async function selectIn<T>(tx: EntityManager, dialect: Dialect, table: string, column: string, values: readonly unknown[]): Promise<T[]> {
+  const out: T[] = [];
+  for (let start = 0; start < values.length; start += 900) {
+    const chunk = values.slice(start, start + 900);
+    out.push(...(await tx.query(`SELECT * FROM ${table} WHERE ${column} IN (${placeholders(dialect, chunk.length)})`, chunk as unknown[])));
+  }
+  return out;
+}
+
+function toSqlValue(dialect: Dialect, value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean' && dialect === 'sqlite') return value ? 1 : 0;
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  return value;
+}

@@ -1,0 +1,57 @@
+import { Controller, Get, Headers, Param, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { CanRead } from '../../auth/roles.decorator.js';
+import { ApiProblems } from '../../http/api-problems.decorator.js';
+import { csvStream, wantsCsv } from '../../http/csv.js';
+import { RecordIdPipe } from '../../http/params.js';
+import { ReadsProjections } from '../../projections/reads-projections.js';
+import { LEAD_DETAILS } from './lead-details.projection.js';
+import { GetLead, GetLeadHistory, ListLeads } from './lead-details.queries.js';
+import { ListLeadsDto, ReadQueryDto } from './lead-queries.dto.js';
+import { flattenLead, LEAD_CSV_COLUMNS } from './lead-view.js';
+
+@ApiTags('leads')
+@ApiBearerAuth()
+@CanRead()
+@Controller('leads')
+export class LeadQueriesController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get()
+  @ReadsProjections(LEAD_DETAILS)
+  @ApiOperation({ summary: 'List leads: filters, keyset pagination (cursor), sort; Accept: text/csv streams every matching lead' })
+  @ApiProduces('application/json', 'text/csv')
+  @ApiProblems(400, 401, 403)
+  async list(@Query() filter: ListLeadsDto, @Headers('accept') accept?: string) {
+    if (!wantsCsv(accept)) return this.queries.execute(new ListLeads(filter));
+    const queries = this.queries;
+    async function* pages() {
+      let cursor = filter.cursor;
+      let left = filter.limit ?? Number.POSITIVE_INFINITY;
+      do {
+        const page = await queries.execute(new ListLeads({ ...filter, cursor, limit: Math.min(500, left) }));
+        left -= page.items.length;
+        yield page.items.map(flattenLead);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor && left > 0);
+    }
+    return csvStream(LEAD_CSV_COLUMNS, pages(), 'leads.csv');
+  }
+
+  @Get(':id')
+  @ReadsProjections(LEAD_DETAILS)
+  @ApiOperation({ summary: 'One lead with its status, version and latest qualification (plan, decision, conversion state, record ids)' })
+  @ApiProblems(401, 403, 404)
+  get(@Param('id', RecordIdPipe) id: string, @Query() _q: ReadQueryDto) {
+    return this.queries.execute(new GetLead(id));
+  }
+
+  @Get(':id/history')
+  @ReadsProjections()
+  @ApiOperation({ summary: "The lead's events, oldest first: the audit trail, read from the event store" })
+  @ApiProblems(401, 403, 404)
+  history(@Param('id', RecordIdPipe) id: string, @Query() _q: ReadQueryDto) {
+    return this.queries.execute(new GetLeadHistory(id));
+  }
+}

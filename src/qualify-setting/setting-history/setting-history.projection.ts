@@ -1,0 +1,32 @@
+import type { EntityManager } from 'typeorm';
+import type { Database } from '../../database/database.js';
+import { upsertRows } from '../../database/sql.js';
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import type { Processor } from '../../event-store/processor.js';
+
+export const SETTING_HISTORY = 'qualify-setting-history';
+
+/** qualify_setting_history: keyed by version, so a replayed event inserts nothing. */
+export class SettingHistoryProjection implements Processor {
+  readonly name = SETTING_HISTORY;
+  readonly eventTypes = ['QualifyLeadSettingUpdated'];
+
+  constructor(private readonly db: Database) {}
+
+  async apply(events: RecordedEvent[], tx: EntityManager): Promise<void> {
+    const rows = events.map((e) => ({
+      version: e.data.version,
+      create_records_by_default: e.data.createRecordsByDefault,
+      previous_value: e.data.previousValue,
+      changed_by: e.metadata.userId,
+      changed_at: e.metadata.at ?? e.createdAt.toISOString(),
+      position: e.position,
+    }));
+    const columns = ['version', 'create_records_by_default', 'previous_value', 'changed_by', 'changed_at', 'position'];
+    await upsertRows(tx, this.db.kind, 'qualify_setting_history', columns, ['version'], rows, 500);
+  }
+
+  async reset(tx: EntityManager): Promise<void> {
+    await tx.query('DELETE FROM qualify_setting_history');
+  }
+}

@@ -1,0 +1,89 @@
+import { Controller, Get, Query as QueryParams } from '@nestjs/common';
+import { IQueryHandler, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsISO8601 } from 'class-validator';
+import { CanRead } from '../../auth/roles.decorator.js';
+import { Database } from '../../database/database.js';
+import { placeholder } from '../../database/sql.js';
+import { ApiProblems } from '../../http/api-problems.decorator.js';
+import { ReadQueryDto } from '../../leads/lead-details/lead-queries.dto.js';
+import { ReadsProjections } from '../../projections/reads-projections.js';
+import { initialSetting } from '../qualify-lead-setting.decider.js';
+import { SETTING_HISTORY } from './setting-history.projection.js';
+
+interface SettingChange {
+  version: number;
+  createRecordsByDefault: boolean;
+  previousValue: boolean;
+  changedBy: string;
+  changedAt: string;
+}
+
+const toChange = (r: any): SettingChange => ({
+  version: Number(r.version),
+  createRecordsByDefault: r.create_records_by_default === true || r.create_records_by_default === 1,
+  previousValue: r.previous_value === true || r.previous_value === 1,
+  changedBy: r.changed_by,
+  changedAt: r.changed_at,
+});
+
+export class GetSettingHistory extends Query<{ items: SettingChange[]; nextCursor: null }> {}
+
+export class GetSettingAsOf extends Query<{ createRecordsByDefault: boolean; version: number; changedAt: string | null; changedBy: string | null; at: string }> {
+  constructor(readonly at: string) {
+    super();
+  }
+}
+
+@QueryHandler(GetSettingHistory)
+export class GetSettingHistoryHandler implements IQueryHandler<GetSettingHistory> {
+  constructor(private readonly db: Database) {}
+  async execute() {
+    // A handful of rows (one per change): one page always.
+    const rows = await this.db.query('SELECT * FROM qualify_setting_history ORDER BY version');
+    return { items: rows.map(toChange), nextCursor: null };
+  }
+}
+
+@QueryHandler(GetSettingAsOf)
+export class GetSettingAsOfHandler implements IQueryHandler<GetSettingAsOf> {
+  constructor(private readonly db: Database) {}
+  async execute({ at }: GetSettingAsOf) {
+    const when = new Date(at).toISOString();
+    const rows = await this.db.query(
+      `SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`,
+      [when],
+    );
+    if (!rows.length) return { createRecordsByDefault: initialSetting.createRecordsByDefault, version: 0, changedAt: null, changedBy: null, at: when };
+    const change = toChange(rows[0]);
+    return { createRecordsByDefault: change.createRecordsByDefault, version: change.version, changedAt: change.changedAt, changedBy: change.changedBy, at: when };
+  }
+}
+
+export class AsOfDto extends ReadQueryDto {
+  @ApiProperty({ format: 'date-time' }) @IsISO8601({ strict: true }) at: string;
+}
+
+@ApiTags('settings')
+@ApiBearerAuth()
+@CanRead()
+@Controller('settings/qualify-lead')
+export class SettingHistoryController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get('history')
+  @ReadsProjections(SETTING_HISTORY)
+  @ApiOperation({ summary: 'Every change of the setting, oldest first' })
+  @ApiProblems(401, 403)
+  history(@QueryParams() _q: ReadQueryDto) {
+    return this.queries.execute(new GetSettingHistory());
+  }
+
+  @Get('as-of')
+  @ReadsProjections(SETTING_HISTORY)
+  @ApiOperation({ summary: 'The value and version in force at a time' })
+  @ApiProblems(400, 401, 403)
+  asOf(@QueryParams() query: AsOfDto) {
+    return this.queries.execute(new GetSettingAsOf(query.at));
+  }
+}
