@@ -8,9 +8,11 @@ import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/database.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LeadConversionModule } from './lead-conversion/lead-conversion.module.js';
 import { LeadsModule } from './leads/leads.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { QualifySettingModule } from './qualify-setting/qualify-setting.module.js';
+import { RecordsModule } from './records/records.module.js';
 
 @Module({})
 export class AppModule {
@@ -31,6 +33,8 @@ export class AppModule {
         QualifySettingModule,
         ProjectionsModule,
         AnalyticsModule,
+        RecordsModule,
+        LeadConversionModule,
       ],
     };
   }

@@ -24,8 +24,9 @@ export async function upsertRows(
   key: readonly string[],
   rows: Record<string, unknown>[],
   chunkSize = Math.floor(30_000 / columns.length),
+  onConflict: 'update' | 'ignore' = 'update',
 ): Promise<void> {
-  const updates = columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`);
+  const updates = onConflict === 'ignore' ? [] : columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`);
   for (let start = 0; start < rows.length; start += chunkSize) {
     const chunk = rows.slice(start, start + chunkSize);
     const params: unknown[] = [];

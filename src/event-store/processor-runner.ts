@@ -19,6 +19,8 @@ export interface RunnerOptions {
   pollMs: number;
   /** Identifies this instance as lease owner. */
   instanceId: string;
+  /** Events whose side effects (perform) run at once. */
+  performConcurrency: number;
 }
 
 export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
@@ -27,6 +29,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   retryDelayMs: 100,
   leaseMs: 10_000,
   pollMs: 250,
+  performConcurrency: 16,
   instanceId: `${process.pid}-${randomUUID().slice(0, 8)}`,
 };
 
@@ -176,33 +179,65 @@ export class ProcessorRunner {
     const relevant = wanted ? batch.filter((e) => wanted.includes(e.type)) : batch;
     const last = batch[batch.length - 1].position;
     if (relevant.length === 0) return this.commit([], last);
-    if (!this.processor.perform) {
-      try {
-        return await this.commit(relevant, last);
-      } catch (error) {
-        if (error instanceof LeaseLostError) throw error;
-        // The batch rolled back. Find the bad event one transaction at a time, so that it alone
-        // is retried and dead-lettered while the events around it still go through.
-      }
+    if (this.processor.perform) return this.performAll(relevant, last);
+    try {
+      return await this.commit(relevant, last);
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      // The batch rolled back. Find the bad event one transaction at a time, so that it alone
+      // is retried and dead-lettered while the events around it still go through.
     }
     for (const event of relevant) {
       if (this.stopping) return;
-      await this.processOne(event);
+      await this.withRetries(event, () => this.commit([event], event.position));
     }
     if (comparePositions(this.checkpoint, last) < 0) await this.commit([], last);
   }
 
-  private async processOne(event: RecordedEvent): Promise<void> {
+  /**
+   * Side effects of a batch run concurrently (they are idempotent and independent per event),
+   * each with its own retries; the checkpoint moves past the batch once all are done or
+   * dead-lettered. A failing event delays its batch by its retries; it never stops later events.
+   */
+  private async performAll(events: RecordedEvent[], last: string): Promise<void> {
+    const failures: { event: RecordedEvent; error: Error; attempts: number }[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < events.length && !this.stopping) {
+        const event = events[next++];
+        const failure = await this.withRetries(event, () => this.processor.perform!(event), false);
+        if (failure) failures.push({ event, ...failure });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.performConcurrency, events.length) }, worker));
+    if (this.stopping && next < events.length) throw new Error('stopping');
+    for (const f of failures) await this.processor.giveUp?.(f.event, f.error);
+    await this.db.transaction(async (tx) => {
+      if (this.processor.apply) await this.processor.apply(events.filter((e) => !failures.some((f) => f.event === e)), tx);
+      for (const f of failures) await tx.insert(DeadLetterRow, this.deadLetterRow(f.event, f.error, f.attempts));
+      await this.advance(tx, last);
+    });
+    this.moved(last);
+  }
+
+  /**
+   * Runs `work` up to maxAttempts times with exponential backoff. When the attempts run out it
+   * dead-letters the event (moving the checkpoint past it), or with `deadLetterNow` false returns
+   * the failure for the caller to record.
+   */
+  private async withRetries(event: RecordedEvent, work: () => Promise<void>, deadLetterNow = true): Promise<{ error: Error; attempts: number } | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.processor.perform?.(event);
-        return await this.commit([event], event.position);
+        await work();
+        return undefined;
       } catch (error) {
-        if (error instanceof LeaseLostError) throw error;
+        if (error instanceof LeaseLostError || this.stopping) throw error;
         this.lastError = (error as Error).message;
-        if (attempt >= this.options.maxAttempts || this.stopping) {
-          if (this.stopping) throw error;
-          return this.deadLetter(event, error as Error, attempt);
+        if (attempt >= this.options.maxAttempts) {
+          this.logger.error(`event ${event.type}@${event.position} dead-lettered after ${attempt} attempts: ${(error as Error).message}`);
+          if (!deadLetterNow) return { error: error as Error, attempts: attempt };
+          await this.deadLetter(event, error as Error, attempt);
+          return undefined;
         }
         this.state = 'retrying';
         this.logger.warn(`event ${event.type}@${event.position} failed (attempt ${attempt}): ${(error as Error).message}`);
@@ -213,22 +248,25 @@ export class ProcessorRunner {
   }
 
   private async deadLetter(event: RecordedEvent, error: Error, attempts: number): Promise<void> {
-    this.logger.error(`event ${event.type}@${event.position} dead-lettered after ${attempts} attempts: ${error.message}`);
     await this.processor.giveUp?.(event, error);
     await this.db.transaction(async (tx) => {
-      await tx.insert(DeadLetterRow, {
-        processor: this.name,
-        position: event.position,
-        eventId: event.id,
-        eventType: event.type,
-        streamId: event.streamId,
-        error: String(error.stack ?? error.message).slice(0, 4000),
-        attempts,
-        createdAt: new Date().toISOString(),
-      });
+      await tx.insert(DeadLetterRow, this.deadLetterRow(event, error, attempts));
       await this.advance(tx, event.position);
     });
     this.moved(event.position);
+  }
+
+  private deadLetterRow(event: RecordedEvent, error: Error, attempts: number) {
+    return {
+      processor: this.name,
+      position: event.position,
+      eventId: event.id,
+      eventType: event.type,
+      streamId: event.streamId,
+      error: String(error.stack ?? error.message).slice(0, 4000),
+      attempts,
+      createdAt: new Date().toISOString(),
+    };
   }
 
   private async commit(events: RecordedEvent[], position: string): Promise<void> {

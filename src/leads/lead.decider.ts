@@ -29,6 +29,8 @@ export type LeadState =
        */
       convertedAccountId: string | null;
       convertedContactId: string | null;
+      /** How each qualification's conversion ended: the saga records it once. */
+      conversions: Record<string, 'completed' | 'failed'>;
     };
 
 export const initialLead: LeadState = { status: 'None', revision: -1 };
@@ -49,13 +51,15 @@ export type LeadCommand =
       expectedSettingVersion?: number;
     }
   | { type: 'DisqualifyLead'; leadId: string; statusReason: DisqualifyReason }
-  | { type: 'ReactivateLead'; leadId: string };
+  | { type: 'ReactivateLead'; leadId: string }
+  | { type: 'RecordConversionCompleted'; leadId: string; qualificationId: string; accountId: string | null; contactId: string | null; opportunityId: string | null }
+  | { type: 'RecordConversionFailed'; leadId: string; qualificationId: string; reason: string };
 
 export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
   const revision = state.revision + 1;
   if (event.type === 'LeadCreated') {
     const { leadId, ...fields } = event.data;
-    return { status: 'Open', revision, id: leadId, statusReason: 'New', fields, convertedAccountId: null, convertedContactId: null };
+    return { status: 'Open', revision, id: leadId, statusReason: 'New', fields, convertedAccountId: null, convertedContactId: null, conversions: {} };
   }
   if (state.status === 'None') return state;
   switch (event.type) {
@@ -78,7 +82,10 @@ export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
         revision,
         convertedAccountId: event.data.accountId ?? state.convertedAccountId,
         convertedContactId: event.data.contactId ?? state.convertedContactId,
+        conversions: { ...state.conversions, [event.data.qualificationId]: 'completed' },
       };
+    case 'LeadConversionFailed':
+      return { ...state, revision, conversions: { ...state.conversions, [event.data.qualificationId]: 'failed' } };
     case 'LeadDisqualified':
       return { ...state, revision, status: 'Disqualified', statusReason: event.data.statusReason };
     case 'LeadReactivated':
@@ -120,6 +127,15 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
     case 'ReactivateLead':
       if (state.status === 'Open') throw new DomainError(409, 'LEAD_ALREADY_OPEN', `lead ${state.id} is already open`);
       return [{ type: 'LeadReactivated', data: { leadId: state.id } }];
+    // The saga's outcomes: recorded once per qualification, whatever the lead's state meanwhile.
+    case 'RecordConversionCompleted': {
+      if (state.conversions[command.qualificationId]) return [];
+      const { type: _t, ...data } = command;
+      return [{ type: 'LeadConversionCompleted', data }];
+    }
+    case 'RecordConversionFailed':
+      if (state.conversions[command.qualificationId]) return [];
+      return [{ type: 'LeadConversionFailed', data: { leadId: state.id, qualificationId: command.qualificationId, reason: command.reason } }];
   }
 }
 

@@ -6,7 +6,11 @@ import type { Processor } from '../../event-store/processor.js';
 
 export const SETTING_HISTORY = 'qualify-setting-history';
 
-/** qualify_setting_history: keyed by version, so a replayed event inserts nothing. */
+/**
+ * qualify_setting_history: keyed by version, so a replayed event inserts nothing. A batch holding
+ * the same version twice is cut to one row first: PostgreSQL refuses an upsert that touches a row
+ * twice.
+ */
 export class SettingHistoryProjection implements Processor {
   readonly name = SETTING_HISTORY;
   readonly eventTypes = ['QualifyLeadSettingUpdated'];
@@ -14,7 +18,9 @@ export class SettingHistoryProjection implements Processor {
   constructor(private readonly db: Database) {}
 
   async apply(events: RecordedEvent[], tx: EntityManager): Promise<void> {
-    const rows = events.map((e) => ({
+    const byVersion = new Map<number, RecordedEvent>();
+    for (const e of events) if (!byVersion.has(e.data.version)) byVersion.set(e.data.version, e);
+    const rows = [...byVersion.values()].map((e) => ({
       version: e.data.version,
       create_records_by_default: e.data.createRecordsByDefault,
       previous_value: e.data.previousValue,

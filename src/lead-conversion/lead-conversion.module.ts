@@ -1,0 +1,15 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { CommandBus, CqrsModule } from '@nestjs/cqrs';
+import { Processors } from '../event-store/event-store.module.js';
+import { LeadConversionProcessor } from './lead-conversion.processor.js';
+
+@Module({ imports: [CqrsModule] })
+export class LeadConversionModule implements OnModuleInit {
+  constructor(
+    private readonly processors: Processors,
+    private readonly commands: CommandBus,
+  ) {}
+  onModuleInit(): void {
+    this.processors.register(new LeadConversionProcessor(this.commands));
+  }
+}

@@ -1,0 +1,47 @@
+import type { CommandBus } from '@nestjs/cqrs';
+import type { RecordedEvent } from '../event-store/event-store.port.js';
+import type { Processor } from '../event-store/processor.js';
+import { upcast } from '../event-store/upcasting.js';
+import { ExecuteLeadCommand } from '../leads/lead.commands.js';
+import type { LeadQualified } from '../leads/lead.events.js';
+import { CreateRecordCommand } from '../records/record.commands.js';
+import type { CommandContext } from '../shared/command-context.js';
+import { conversionSteps } from './lead-conversion.saga.js';
+
+export const LEAD_CONVERSION = 'lead-conversion';
+export const SAGA_USER = 'system:lead-conversion';
+
+/**
+ * The durable side of the lead conversion saga, run by the processor runner from the event store
+ * (never by @nestjs/cqrs's in-memory sagas). For each LeadQualified it creates the planned records
+ * and then records LeadConversionCompleted. Every step is idempotent — record ids come from the
+ * plan, a record that already exists for this qualification counts as done, and the lead's
+ * outcome is recorded once per qualification — so a crash at any point is repaired by running the
+ * event again, and the checkpoint moves only after every step succeeded.
+ */
+export class LeadConversionProcessor implements Processor {
+  readonly name = LEAD_CONVERSION;
+  readonly eventTypes = ['LeadQualified'];
+
+  constructor(private readonly commands: CommandBus) {}
+
+  async perform(event: RecordedEvent): Promise<void> {
+    const qualified = upcast(event).data as LeadQualified['data'];
+    const steps = conversionSteps(qualified);
+    const ctx = this.context(event);
+    for (const create of steps.creates) await this.commands.execute(new CreateRecordCommand(create, ctx));
+    await this.commands.execute(new ExecuteLeadCommand({ type: 'RecordConversionCompleted', ...steps.completed }, ctx));
+  }
+
+  /** After the last retry: the failure is recorded on the lead, where salespeople see it. */
+  async giveUp(event: RecordedEvent, error: Error): Promise<void> {
+    const { leadId, qualificationId } = event.data as LeadQualified['data'];
+    await this.commands.execute(
+      new ExecuteLeadCommand({ type: 'RecordConversionFailed', leadId, qualificationId, reason: error.message.slice(0, 1000) }, this.context(event)),
+    );
+  }
+
+  private context(event: RecordedEvent): CommandContext {
+    return { userId: SAGA_USER, correlationId: event.metadata.correlationId, causationId: event.id, now: new Date() };
+  }
+}

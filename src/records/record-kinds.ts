@@ -1,0 +1,77 @@
+/**
+ * The three kinds of record a qualification creates. Each is an aggregate with one stream
+ * (`account-<id>`, …) whose first event creates it; everything the generic decider, projection
+ * and queries need to know about a kind is here.
+ */
+export type RecordKind = 'account' | 'contact' | 'opportunity';
+
+export interface RecordKindInfo {
+  kind: RecordKind;
+  eventType: 'AccountCreated' | 'ContactCreated' | 'OpportunityCreated';
+  table: 'accounts' | 'contacts' | 'opportunities';
+  /** Event data field → column. */
+  columns: Record<string, string>;
+  /** Derived columns (duplicate-detection keys) computed from the event data. */
+  keys?: (data: Record<string, any>) => Record<string, unknown>;
+}
+
+const common = { originatingLeadId: 'originating_lead_id', qualificationId: 'qualification_id' };
+const address = { street: 'street', city: 'city', stateOrProvince: 'state_or_province', postalCode: 'postal_code', country: 'country' };
+
+export const RECORD_KINDS: Record<RecordKind, RecordKindInfo> = {
+  account: {
+    kind: 'account',
+    eventType: 'AccountCreated',
+    table: 'accounts',
+    columns: { name: 'name', website: 'website', telephone: 'telephone', ...address, primaryContactId: 'primary_contact_id', ...common },
+    keys: (d) => ({ name_key: accountNameKey(d.name) }),
+  },
+  contact: {
+    kind: 'contact',
+    eventType: 'ContactCreated',
+    table: 'contacts',
+    columns: {
+      firstName: 'first_name',
+      lastName: 'last_name',
+      jobTitle: 'job_title',
+      email: 'email',
+      businessPhone: 'business_phone',
+      mobilePhone: 'mobile_phone',
+      ...address,
+      parentAccountId: 'parent_account_id',
+      ...common,
+    },
+    keys: (d) => ({ email_key: contactEmailKey(d.email) }),
+  },
+  opportunity: {
+    kind: 'opportunity',
+    eventType: 'OpportunityCreated',
+    table: 'opportunities',
+    columns: {
+      name: 'name',
+      customerId: 'customer_id',
+      customerType: 'customer_type',
+      parentAccountId: 'parent_account_id',
+      parentContactId: 'parent_contact_id',
+      budgetAmount: 'budget_amount',
+      estimatedValue: 'estimated_value',
+      purchaseTimeframe: 'purchase_timeframe',
+      description: 'description',
+      status: 'status',
+      ...common,
+    },
+  },
+};
+
+export const RECORD_EVENT_TYPES = Object.values(RECORD_KINDS).map((k) => k.eventType);
+
+export const recordStream = (kind: RecordKind, id: string) => `${kind}-${id}`;
+
+/** Duplicate detection compares account names with case and surrounding space ignored. */
+export function accountNameKey(name: string | null | undefined): string | null {
+  return name?.trim() ? name.trim().toLowerCase() : null;
+}
+
+export function contactEmailKey(email: string | null | undefined): string | null {
+  return email?.trim() ? email.trim().toLowerCase() : null;
+}

@@ -1,0 +1,38 @@
+import type { EntityManager } from 'typeorm';
+import type { Database } from '../database/database.js';
+import { upsertRows } from '../database/sql.js';
+import type { RecordedEvent } from '../event-store/event-store.port.js';
+import type { Processor } from '../event-store/processor.js';
+import { RECORD_EVENT_TYPES, RECORD_KINDS } from './record-kinds.js';
+
+export const RECORDS = 'customer-records';
+
+/**
+ * accounts, contacts, opportunities: one row per record, written once (ON CONFLICT DO NOTHING),
+ * so the same creation applied twice changes nothing.
+ */
+export class RecordsProjection implements Processor {
+  readonly name = RECORDS;
+  readonly eventTypes = RECORD_EVENT_TYPES;
+
+  constructor(private readonly db: Database) {}
+
+  async apply(events: RecordedEvent[], tx: EntityManager): Promise<void> {
+    for (const info of Object.values(RECORD_KINDS)) {
+      const rows = events
+        .filter((e) => e.type === info.eventType)
+        .map((e) => {
+          const row: Record<string, unknown> = { id: e.data.id, created_at: e.metadata.at ?? e.createdAt.toISOString(), position: e.position };
+          for (const [field, column] of Object.entries(info.columns)) row[column] = e.data[field] ?? null;
+          return { ...row, ...(info.keys?.(e.data) ?? {}) };
+        });
+      if (!rows.length) continue;
+      const columns = Object.keys(rows[0]);
+      await upsertRows(tx, this.db.kind, info.table, columns, ['id'], rows, undefined, 'ignore');
+    }
+  }
+
+  async reset(tx: EntityManager): Promise<void> {
+    for (const info of Object.values(RECORD_KINDS)) await tx.query(`DELETE FROM ${info.table}`);
+  }
+}

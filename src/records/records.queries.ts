@@ -1,0 +1,121 @@
+import { Controller, Get, Headers, Param, Query as QueryParams, type Type } from '@nestjs/common';
+import { IQueryHandler, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type as TransformType } from 'class-transformer';
+import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { CanRead } from '../auth/roles.decorator.js';
+import { Database } from '../database/database.js';
+import { placeholder } from '../database/sql.js';
+import { ApiProblems } from '../http/api-problems.decorator.js';
+import { csvStream, wantsCsv } from '../http/csv.js';
+import { decodeCursor, encodeCursor, orderBy, Where, type Sort } from '../http/pagination.js';
+import { RecordIdPipe } from '../http/params.js';
+import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
+import { ReadsProjections } from '../projections/reads-projections.js';
+import { notFound } from '../shared/domain-error.js';
+import { RECORD_KINDS, type RecordKind } from './record-kinds.js';
+import { RECORDS } from './records.projection.js';
+
+export class ListRecordsDto extends ReadQueryDto {
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() originatingLeadId?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 }) @IsOptional() @TransformType(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) cursor?: string;
+}
+
+type RecordView = Record<string, unknown>;
+
+export class ListRecords extends Query<{ items: RecordView[]; nextCursor: string | null }> {
+  constructor(
+    readonly kind: RecordKind,
+    readonly filter: ListRecordsDto,
+  ) {
+    super();
+  }
+}
+
+export class GetRecord extends Query<RecordView> {
+  constructor(
+    readonly kind: RecordKind,
+    readonly id: string,
+  ) {
+    super();
+  }
+}
+
+/** Column row → API record: the event's field names, plus id and createdAt. */
+function toView(kind: RecordKind, row: Record<string, any>): RecordView {
+  const view: RecordView = { id: row.id };
+  for (const [field, column] of Object.entries(RECORD_KINDS[kind].columns)) view[field] = row[column] ?? null;
+  view.createdAt = row.created_at;
+  return view;
+}
+
+const SORT: Sort = { column: 'created_at', descending: false };
+
+@QueryHandler(ListRecords)
+export class ListRecordsHandler implements IQueryHandler<ListRecords> {
+  constructor(private readonly db: Database) {}
+  async execute({ kind, filter }: ListRecords) {
+    const limit = filter.limit ?? 50;
+    const where = new Where(this.db.kind);
+    if (filter.originatingLeadId) where.add((p) => `originating_lead_id = ${p()}`, filter.originatingLeadId.toLowerCase());
+    if (filter.cursor) where.after(SORT, decodeCursor(filter.cursor));
+    const rows: Record<string, any>[] = await this.db.query(`SELECT * FROM ${RECORD_KINDS[kind].table} ${where} ${orderBy(SORT)} LIMIT ${limit + 1}`, where.params);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page.map((r) => toView(kind, r)), nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null };
+  }
+}
+
+@QueryHandler(GetRecord)
+export class GetRecordHandler implements IQueryHandler<GetRecord> {
+  constructor(private readonly db: Database) {}
+  async execute({ kind, id }: GetRecord) {
+    const rows = await this.db.query(`SELECT * FROM ${RECORD_KINDS[kind].table} WHERE id = ${placeholder(this.db.kind, 1)}`, [id]);
+    if (!rows.length) throw notFound(kind, id);
+    return toView(kind, rows[0]);
+  }
+}
+
+/** GET /accounts, /contacts, /opportunities (+ /:id): one controller class per kind, same behaviour. */
+function recordsController(kind: RecordKind): Type<unknown> {
+  const info = RECORD_KINDS[kind];
+  @ApiTags(info.table)
+  @ApiBearerAuth()
+  @CanRead()
+  @Controller(info.table)
+  class RecordsController {
+    constructor(readonly queries: QueryBus) {}
+
+    @Get()
+    @ReadsProjections(RECORDS)
+    @ApiOperation({ summary: `List ${info.table}, oldest first; filter originatingLeadId; Accept: text/csv streams them all` })
+    @ApiProduces('application/json', 'text/csv')
+    @ApiProblems(400, 401, 403)
+    async list(@QueryParams() filter: ListRecordsDto, @Headers('accept') accept?: string) {
+      if (!wantsCsv(accept)) return this.queries.execute(new ListRecords(kind, filter));
+      const queries = this.queries;
+      async function* pages() {
+        let cursor = filter.cursor;
+        do {
+          const page = await queries.execute(new ListRecords(kind, { ...filter, cursor, limit: 500 }));
+          yield page.items;
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+      }
+      return csvStream(['id', ...Object.keys(info.columns), 'createdAt'], pages(), `${info.table}.csv`);
+    }
+
+    @Get(':id')
+    @ReadsProjections(RECORDS)
+    @ApiOperation({ summary: `One ${kind}` })
+    @ApiProblems(401, 403, 404)
+    get(@Param('id', RecordIdPipe) id: string, @QueryParams() _q: ReadQueryDto) {
+      return this.queries.execute(new GetRecord(kind, id));
+    }
+  }
+  Object.defineProperty(RecordsController, 'name', { value: `${info.table[0].toUpperCase()}${info.table.slice(1)}Controller` });
+  return RecordsController;
+}
+
+export const RECORD_CONTROLLERS = (Object.keys(RECORD_KINDS) as RecordKind[]).map(recordsController);
