@@ -38,11 +38,13 @@ export async function handleCommand<State, Command, Event extends { type: string
   decider: { initial: State; evolve(s: State, e: Event): State; decide(c: Command, s: State, ctx: CommandContext): Event[] },
   command: Command,
   ctx: CommandContext,
+  /** Adds what the decision needs from outside the stream (e.g. the setting, duplicate matches). */
+  enrich?: (command: Command, state: State) => Promise<Command>,
 ): Promise<Decided<State>> {
   const history = await store.readStream(streamId);
   const state = fold(decider.initial, decider.evolve, history);
   const revision = history.length - 1;
-  const events = decider.decide(command, state, ctx);
+  const events = decider.decide(enrich ? await enrich(command, state) : command, state, ctx);
   if (events.length === 0) {
     return { state, revision, position: history.at(-1)?.position ?? START, appended: [] };
   }

@@ -4,6 +4,7 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js
 import { handleCommand } from '../event-store/decider.js';
 import { readSettingInForce } from '../qualify-setting/qualify-lead-setting.commands.js';
 import type { CommandContext } from '../shared/command-context.js';
+import { DuplicateDetection } from '../records/duplicate-detection.js';
 import { decideLead, evolveLead, initialLead, type LeadCommand, type LeadState } from './lead.decider.js';
 import { leadStream, type LeadQualified } from './lead.events.js';
 
@@ -31,16 +32,22 @@ const leadDecider = { initial: initialLead, evolve: evolveLead, decide: decideLe
 
 @CommandHandler(ExecuteLeadCommand)
 export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCommand> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly duplicates: DuplicateDetection,
+  ) {}
 
   async execute({ command, ctx }: ExecuteLeadCommand): Promise<LeadCommandResult> {
-    const full: LeadCommand =
-      command.type === 'QualifyLead'
-        ? // Read from the event store, never a read model: the value in force at this moment.
-          { ...command, setting: await readSettingInForce(this.store) }
-        : command;
-    const result = await handleCommand(this.store, leadStream(command.leadId), leadDecider, full, ctx);
+    const result = await handleCommand(this.store, leadStream(command.leadId), leadDecider, command as LeadCommand, ctx, (c, state) => this.enrich(c, state));
     const qualified = result.appended.find((e) => e.type === 'LeadQualified')?.data as LeadQualified['data'] | undefined;
     return { id: command.leadId, version: result.revision, position: result.position, state: result.state, qualified };
+  }
+
+  private async enrich(command: LeadCommand, state: LeadState): Promise<LeadCommand> {
+    if (command.type !== 'QualifyLead') return command;
+    // The setting is read from the event store, never a read model: the value in force now.
+    const setting = await readSettingInForce(this.store);
+    if (command.ignoreDuplicates || state.status === 'None') return { ...command, setting };
+    return { ...command, setting, duplicates: await this.duplicates.find(state.fields) };
   }
 }

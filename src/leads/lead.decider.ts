@@ -33,6 +33,11 @@ export type LeadState =
       conversions: Record<string, 'completed' | 'failed'>;
     };
 
+export interface DuplicateMatches {
+  accounts: { id: string; name: string }[];
+  contacts: { id: string; firstName: string | null; lastName: string; email: string | null }[];
+}
+
 export const initialLead: LeadState = { status: 'None', revision: -1 };
 
 export type LeadCommand =
@@ -49,6 +54,9 @@ export type LeadCommand =
       existingAccountId?: string;
       existingContactId?: string;
       expectedSettingVersion?: number;
+      ignoreDuplicates?: boolean;
+      /** Existing records that look like the ones this qualification would create. */
+      duplicates?: DuplicateMatches;
     }
   | { type: 'DisqualifyLead'; leadId: string; statusReason: DisqualifyReason }
   | { type: 'ReactivateLead'; leadId: string }
@@ -143,7 +151,7 @@ type OpenLead = Exclude<LeadState, { status: 'None' }>;
 
 function requireOpen(state: OpenLead): void {
   if (state.status !== 'Open') {
-    throw new DomainError(409, 'LEAD_NOT_OPEN', `lead ${state.id} is ${state.status}; only open leads can be changed`, { status: state.status });
+    throw new DomainError(409, 'LEAD_NOT_OPEN', `lead ${state.id} is ${state.status}; only open leads can be changed`, { leadStatus: state.status });
   }
 }
 
@@ -201,6 +209,16 @@ function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: 
       : { action: 'none', id: null };
   const opportunity: PlannedRecord = selection.opportunity ? { action: 'create', id: derivedRecordId(q, 'opportunity') } : { action: 'none', id: null };
   const plan: QualificationPlan = { account, contact, opportunity };
+  // Linking existing records (given or reused) creates nothing, so it can duplicate nothing.
+  if (!command.ignoreDuplicates && command.duplicates) {
+    const accounts = account.action === 'create' ? command.duplicates.accounts : [];
+    const contacts = contact.action === 'create' ? command.duplicates.contacts : [];
+    if (accounts.length || contacts.length) {
+      throw new DomainError(409, 'DUPLICATES_FOUND', 'records like the ones this qualification would create already exist; link them or set ignoreDuplicates', {
+        duplicates: { accounts, contacts },
+      });
+    }
+  }
 
   return {
     type: 'LeadQualified',

@@ -7,7 +7,8 @@ import { ApiProblems } from '../http/api-problems.decorator.js';
 import { parseIfMatch, RecordIdPipe } from '../http/params.js';
 import { Ctx } from '../http/request-context.js';
 import type { CommandContext } from '../shared/command-context.js';
-import { CommandAcceptedDto, DisqualifyLeadDto, QualifyLeadDto } from './dto/lead-commands.dto.js';
+import { BulkQualifyLeadsDto, BulkQualifyResultDto, CommandAcceptedDto, DisqualifyLeadDto, QualifyLeadDto, type BulkQualifyOutcome } from './dto/lead-commands.dto.js';
+import { DomainError } from '../shared/domain-error.js';
 import { CreateLeadDto, UpdateLeadDto } from './dto/lead-fields.dto.js';
 import { QualificationAcceptedDto } from './dto/qualification-accepted.dto.js';
 import { ExecuteLeadCommand, type LeadCommandResult } from './lead.commands.js';
@@ -56,7 +57,34 @@ export class LeadsController {
   @ApiAcceptedResponse({ type: QualificationAcceptedDto })
   @ApiProblems(400, 401, 403, 404, 409, 413, 422)
   async qualify(@Param('id', RecordIdPipe) leadId: string, @Body() body: QualifyLeadDto, @Ctx() ctx: CommandContext): Promise<QualificationAcceptedDto> {
-    const { ignoreDuplicates: _ignored, ...options } = body;
+    return this.qualifyOne(leadId, body, ctx);
+  }
+
+  @Post('qualify')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Qualify up to 100 leads with the same options',
+    description:
+      'One outcome per lead, in request order: `status` is the HTTP status the single-lead request would have had, `code` and `detail` on failure. Duplicate detection applies to each lead. Partial success is allowed.',
+  })
+  @ApiOkResponse({ type: BulkQualifyResultDto })
+  @ApiProblems(400, 401, 403, 413)
+  async qualifyMany(@Body() body: BulkQualifyLeadsDto, @Ctx() ctx: CommandContext): Promise<BulkQualifyResultDto> {
+    const { leadIds, ...options } = body;
+    const results: BulkQualifyOutcome[] = [];
+    for (const raw of leadIds) {
+      const leadId = raw.toLowerCase();
+      try {
+        results.push({ status: 202, ...(await this.qualifyOne(leadId, options, { ...ctx, causationId: `${ctx.causationId}/${leadId}`, now: new Date() })) });
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        results.push({ ...error.extra, leadId, status: error.status, code: error.code, detail: error.message });
+      }
+    }
+    return { results };
+  }
+
+  private async qualifyOne(leadId: string, options: QualifyLeadDto, ctx: CommandContext): Promise<QualificationAcceptedDto> {
     const result = await this.commands.execute(new ExecuteLeadCommand({ type: 'QualifyLead', leadId, qualificationId: randomUUID(), ...options }, ctx));
     const q = result.qualified!;
     return { leadId, qualificationId: q.qualificationId, plan: q.plan, decidedBy: q.decidedBy, settingVersion: q.settingVersion, position: result.position };

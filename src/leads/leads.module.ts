@@ -9,11 +9,12 @@ import { LeadDetailsProjection } from './lead-details/lead-details.projection.js
 import { GetLeadHandler, GetLeadHistoryHandler, ListLeadsHandler } from './lead-details/lead-details.queries.js';
 import { LeadQueriesController } from './lead-details/lead-queries.controller.js';
 import { LeadsController } from './leads.controller.js';
+import { DuplicateDetection } from '../records/duplicate-detection.js';
 
 @Module({
   imports: [CqrsModule, TypeOrmModule.forFeature([LeadDetailsRow])],
   controllers: [LeadsController, LeadQueriesController],
-  providers: [ExecuteLeadCommandHandler, GetLeadHandler, ListLeadsHandler, GetLeadHistoryHandler],
+  providers: [ExecuteLeadCommandHandler, DuplicateDetection, GetLeadHandler, ListLeadsHandler, GetLeadHistoryHandler],
 })
 export class LeadsModule implements OnModuleInit {
   constructor(

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsUUID, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsUUID, Min } from 'class-validator';
 import { DISQUALIFY_REASONS, type DisqualifyReason } from '../lead.events.js';
 import { OmittableNotNull } from './lead-fields.dto.js';
 
@@ -25,4 +25,30 @@ export class CommandAcceptedDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ description: 'stream revision of the lead after the command' }) version: number;
   @ApiProperty({ description: 'global log position of the last event, as a string; pass as minPosition to read your write' }) position: string;
+}
+
+export class BulkQualifyLeadsDto extends QualifyLeadDto {
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 100 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  leadIds: string[];
+}
+
+export interface BulkQualifyOutcome {
+  leadId: string;
+  status: number;
+  code?: string;
+  detail?: string;
+  [key: string]: unknown;
+}
+
+export class BulkQualifyResultDto {
+  @ApiProperty({
+    description: 'one per lead id, in request order: {leadId, status, …the single qualify response} or {leadId, status, code, detail}',
+    type: 'array',
+    items: { type: 'object' },
+  })
+  results: BulkQualifyOutcome[];
 }
