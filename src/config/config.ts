@@ -16,6 +16,8 @@ export interface AppConfig {
   jwtSecret: string;
   production: boolean;
   logLevel: string;
+  /** Tuning of projections and the saga (rarely changed; see docs/operations.md). */
+  processors: { maxAttempts: number; retryDelayMs: number; leaseMs: number };
 }
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
@@ -92,7 +94,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('LOG_LEVEL', `"${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
-  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel };
+  const processors = {
+    maxAttempts: intFrom(env, 'PROCESSOR_MAX_ATTEMPTS', 5, 1, 100),
+    retryDelayMs: intFrom(env, 'PROCESSOR_RETRY_DELAY_MS', 100, 1, 60_000),
+    leaseMs: intFrom(env, 'PROCESSOR_LEASE_MS', 10_000, 200, 600_000),
+  };
+
+  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel, processors };
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) throw new ConfigError(name, `"${raw}" must be a whole number from ${min} to ${max}`);
+  return value;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -22,11 +22,12 @@ export class Processors implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly db: Database,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   register(processor: Processor): ProcessorRunner {
     if (this.runners.has(processor.name)) throw new Error(`processor ${processor.name} registered twice`);
-    const runner = new ProcessorRunner(processor, this.store, this.db, DEFAULT_RUNNER_OPTIONS);
+    const runner = new ProcessorRunner(processor, this.store, this.db, { ...DEFAULT_RUNNER_OPTIONS, ...this.config.processors });
     this.runners.set(processor.name, runner);
     if (this.started) runner.start();
     return runner;
