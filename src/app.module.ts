@@ -8,6 +8,8 @@ import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/database.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { LoggerModule, type Params } from 'nestjs-pino';
 import { LeadConversionModule } from './lead-conversion/lead-conversion.module.js';
 import { LeadsModule } from './leads/leads.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
@@ -26,6 +28,20 @@ export class AppModule {
           useFactory: (c: AppConfig) => ({ ...dataSourceOptions(c.database, []), autoLoadEntities: true }),
         }),
         CqrsModule.forRoot(),
+        LoggerModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (c: AppConfig): Params => ({
+            pinoHttp: {
+              level: c.logLevel,
+              // Fastify already chose the request id (the X-Correlation-Id): log it as such.
+              genReqId: (req) => String((req as { id?: string }).id),
+              customAttributeKeys: { reqId: 'correlationId' },
+              redact: ['req.headers.authorization'],
+              autoLogging: { ignore: (req) => !!req.url?.startsWith('/health') },
+            },
+          }),
+        }),
+        MetricsModule,
         AuthModule,
         EventStoreModule,
         HealthModule,

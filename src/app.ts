@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { ProblemDto } from './http/api-problems.decorator.js';
@@ -32,9 +35,24 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: options.logger ?? ['log', 'warn', 'error'],
-    bufferLogs: false,
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true });
+  // Structured JSON logs (pino) for the framework's own messages too.
+  app.useLogger(options.logger === false ? false : app.get(PinoLogger));
+  await app.register(rateLimit as any, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Commands only: reads, health and metrics are not limited. Keyed by token, else address.
+    allowList: (req: FastifyRequest) => req.method === 'GET' || config.rateLimitPerMinute === 0,
+    keyGenerator: (req: FastifyRequest) => String(req.headers.authorization ?? req.ip),
+    errorResponseBuilder: (_req: FastifyRequest, context: { after: string; max: number }) => ({
+      statusCode: 429,
+      type: 'https://lead-qualification.example/problems/rate-limited',
+      title: 'Too Many Requests',
+      status: 429,
+      detail: `more than ${context.max} commands a minute; retry after ${context.after}`,
+      code: 'RATE_LIMITED',
+    }),
   });
   app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
     reply.header('X-Correlation-Id', request.id);

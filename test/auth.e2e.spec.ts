@@ -36,7 +36,8 @@ interface Endpoint {
 
 async function createLead(t: TestApp, fields: Record<string, unknown> = {}): Promise<string> {
   const id = randomUUID();
-  const res = await t.request('POST', '/leads', { as: 'salesperson', body: { id, topic: 'Auth matrix', lastName: 'Doe', companyName: 'Acme', ...fields } });
+  // A company of its own, so that duplicate detection never meets an earlier test's account.
+  const res = await t.request('POST', '/leads', { as: 'salesperson', body: { id, topic: 'Auth matrix', lastName: 'Doe', companyName: `Acme ${id}`, ...fields } });
   expect(res.status).toBe(201);
   return id;
 }
@@ -193,7 +194,7 @@ for (const kind of kinds) {
       const id = randomUUID();
       const after = await store.headPosition();
 
-      const created = await t.request('POST', '/leads', { ...as, body: { id, topic: 'Metadata', lastName: 'Doe', companyName: 'Acme' } });
+      const created = await t.request('POST', '/leads', { ...as, body: { id, topic: 'Metadata', lastName: 'Doe', companyName: `Acme ${id}` } });
       expect(created.headers['x-correlation-id']).toBe(correlationId);
       await t.request('PATCH', `/leads/${id}`, { ...as, body: { city: 'Lyon' } });
       await t.request('POST', `/leads/${id}/qualify`, { ...as, body: allThree });

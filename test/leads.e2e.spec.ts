@@ -40,7 +40,9 @@ for (const kind of kinds) {
 
     async function createLead(fields: Record<string, unknown> = {}): Promise<string> {
       const id = randomUUID();
-      const res = await t.request('POST', '/leads', { as: 'salesperson', body: { id, topic: 'Fleet renewal', lastName: 'Doe', companyName: 'Acme', ...fields } });
+      // A company of its own: duplicate detection (another issue's rule) must not meet an earlier test's account.
+      const companyName = `Acme ${id}`;
+      const res = await t.request('POST', '/leads', { as: 'salesperson', body: { id, topic: 'Fleet renewal', lastName: 'Doe', companyName, ...fields } });
       expect(res.status).toBe(201);
       return id;
     }

@@ -246,7 +246,7 @@ for (const kind of kinds) {
         expect(await sorted()).toEqual([d.id, c.id, b.id, a.id]);
       });
 
-      it.each([['status=Lost'], ['leadSource=Radio'], ['rating=Lukewarm'], ['createdFrom=yesterday'], ['qualifiedTo=2001-13-45'], ['sort=email'], ['q=' + 'x'.repeat(101)]])(
+      it.each([['status=Lost'], ['leadSource=Radio'], ['rating=Lukewarm'], ['createdFrom=yesterday'], ['qualifiedTo=2001-13-45'], ['createdTo=2001-W05'], ['qualifiedFrom=20010301'], ['sort=email'], ['q=' + 'x'.repeat(101)]])(
         'a bad filter (%s): 400 VALIDATION_FAILED',
         async (filter) => {
           expectProblem(await get(`/leads?${filter}`), 400, 'VALIDATION_FAILED');
@@ -435,7 +435,7 @@ for (const kind of kinds) {
         expect(await asOf(new Date(Date.now() + 86_400_000).toISOString())).toMatchObject({ version: second.version });
       });
 
-      it.each([['at=yesterday'], ['at=2020-02-30T00:00:00Z'], ['']])('as-of with a bad or missing time (%s): 400 VALIDATION_FAILED', async (query) => {
+      it.each([['at=yesterday'], ['at=2020-02-30T00:00:00Z'], ['at=2020-W05'], ['']])('as-of with a bad or missing time (%s): 400 VALIDATION_FAILED', async (query) => {
         expectProblem(await get(`/settings/qualify-lead/as-of?${query}`), 400, 'VALIDATION_FAILED');
       });
     });
@@ -523,7 +523,7 @@ for (const kind of kinds) {
         ]);
       });
 
-      it.each([['groupBy=year'], ['from=soon']])('a bad parameter (%s): 400 VALIDATION_FAILED', async (query) => {
+      it.each([['groupBy=year'], ['from=soon'], ['from=2003-W05'], ['to=2003-050']])('a bad parameter (%s): 400 VALIDATION_FAILED', async (query) => {
         expectProblem(await get(`/analytics/qualifications?${query}`), 400, 'VALIDATION_FAILED');
       });
     });
@@ -531,13 +531,9 @@ for (const kind of kinds) {
     describe('CSV export of GET /leads', () => {
       it('Accept: text/csv streams a header row and one line per matching lead, across pages of 500', async () => {
         const token = freshToken();
-        const seeded: string[] = [];
-        let min = '0';
-        for (let i = 0; i < 503; i++) {
-          const { id, position } = await seedLead({ fields: { companyName: `${token} ${i}`, lastName: i === 0 ? 'O"Brien, Jr' : `Lead${i}` } });
-          seeded.push(id);
-          min = position;
-        }
+        const leads = await Promise.all(Array.from({ length: 503 }, (_, i) => seedLead({ fields: { companyName: `${token} ${i}`, lastName: i === 0 ? 'O"Brien, Jr' : `Lead${i}` } })));
+        const seeded = leads.map((l) => l.id);
+        const min = lastOf(leads.map((l) => l.position));
         const res = await get(`/leads?q=${token}&minPosition=${min}`, 'analyst', { accept: 'text/csv' });
         expect(res.status).toBe(200);
         expect(res.headers['content-type']).toMatch(/^text\/csv/);

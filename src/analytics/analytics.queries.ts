@@ -9,6 +9,7 @@ import { ApiProblems } from '../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../http/csv.js';
 import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
+import { DomainError } from '../shared/domain-error.js';
 import { ANALYTICS } from './analytics.projection.js';
 
 export const GROUPS = ['day', 'week', 'month', 'leadSource', 'settingVersion', 'decidedBy'] as const;
@@ -56,8 +57,8 @@ export class GetQualificationStatsHandler implements IQueryHandler<GetQualificat
     const column = SQL_GROUP[groupBy];
     const where: string[] = [];
     const params: unknown[] = [];
-    if (query.from) where.push(`day >= ${placeholder(this.db.kind, params.push(dayOf(query.from)))}`);
-    if (query.to) where.push(`day < ${placeholder(this.db.kind, params.push(dayOf(query.to)))}`);
+    if (query.from) where.push(`day >= ${placeholder(this.db.kind, params.push(dayOf(query.from, 'from')))}`);
+    if (query.to) where.push(`day < ${placeholder(this.db.kind, params.push(dayOf(query.to, 'to')))}`);
     const rows: Record<string, any>[] = await this.db.query(
       `SELECT ${column} AS g, SUM(leads_created) AS leads_created, SUM(qualified) AS qualified, SUM(disqualified) AS disqualified,
               SUM(accounts_created) AS accounts_created, SUM(contacts_created) AS contacts_created, SUM(opportunities_created) AS opportunities_created
@@ -105,8 +106,11 @@ function bucket(groupBy: GroupBy, value: unknown): string | number | null {
   }
 }
 
-function dayOf(value: string): string {
-  return new Date(value).toISOString().slice(0, 10);
+/** ISO 8601 also allows forms Date cannot read (2003-W05, 2003-050): those are bad input, not a 500. */
+function dayOf(value: string, field: string): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new DomainError(400, 'VALIDATION_FAILED', `${field} is not a date`, { errors: [{ field, message: 'must be an ISO 8601 date or time' }] });
+  return date.toISOString().slice(0, 10);
 }
 
 const CSV_COLUMNS = ['group', 'leadsCreated', 'qualified', 'disqualified', 'accountsCreated', 'contactsCreated', 'opportunitiesCreated', 'qualificationRate'];

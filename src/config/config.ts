@@ -18,6 +18,8 @@ export interface AppConfig {
   logLevel: string;
   /** Tuning of projections and the saga (rarely changed; see docs/operations.md). */
   processors: { maxAttempts: number; retryDelayMs: number; leaseMs: number };
+  /** Commands (non-GET requests) a token may send per minute; 0 disables the limit. */
+  rateLimitPerMinute: number;
 }
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
@@ -100,7 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     leaseMs: intFrom(env, 'PROCESSOR_LEASE_MS', 10_000, 200, 600_000),
   };
 
-  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel, processors };
+  const rateLimitPerMinute = intFrom(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000);
+
+  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel, processors, rateLimitPerMinute };
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -14,7 +14,7 @@ import { SqlEventStore } from './sql/sql-event-store.js';
  * once the application has bootstrapped and stop, checkpoints saved, on shutdown.
  */
 @Injectable()
-export class Processors implements OnApplicationBootstrap, OnApplicationShutdown {
+export class Processors implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(Processors.name);
   private readonly runners = new Map<string, ProcessorRunner>();
   private started = false;
@@ -47,8 +47,13 @@ export class Processors implements OnApplicationBootstrap, OnApplicationShutdown
     this.logger.log(`started ${this.runners.size} processors: ${[...this.runners.keys()].join(', ')}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before the database closes: each runner finishes its batch, commits its checkpoint and
+   * releases its lease so that another instance takes over at once.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    this.logger.log('processors stopped, checkpoints saved');
   }
 }
 

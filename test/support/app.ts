@@ -30,7 +30,7 @@ export interface TestApp {
 export async function startTestApp(kind: TestDatabaseKind, env: Record<string, string> = {}): Promise<TestApp> {
   const db = await kind.create();
   const url = db.config.kind === 'sqlite' ? `sqlite:${db.config.path}` : db.config.url;
-  const config = loadConfig({ DATABASE_URL: url, JWT_SECRET: TEST_JWT_SECRET, ...env });
+  const config = loadConfig({ DATABASE_URL: url, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', ...env });
   const app = await createApp(config, { logger: false, docsUi: false });
   await app.init();
   // Real sockets on loopback: Fastify's inject() pulls an ESM-only dependency Jest cannot load on Node 20.

@@ -8,6 +8,7 @@ import { placeholder } from '../../database/sql.js';
 import { ApiProblems } from '../../http/api-problems.decorator.js';
 import { ReadQueryDto } from '../../leads/lead-details/lead-queries.dto.js';
 import { ReadsProjections } from '../../projections/reads-projections.js';
+import { DomainError } from '../../shared/domain-error.js';
 import { initialSetting } from '../qualify-lead-setting.decider.js';
 import { SETTING_HISTORY } from './setting-history.projection.js';
 
@@ -49,7 +50,10 @@ export class GetSettingHistoryHandler implements IQueryHandler<GetSettingHistory
 export class GetSettingAsOfHandler implements IQueryHandler<GetSettingAsOf> {
   constructor(private readonly db: Database) {}
   async execute({ at }: GetSettingAsOf) {
-    const when = new Date(at).toISOString();
+    const date = new Date(at);
+    // ISO 8601 also allows forms Date cannot read (2020-W05): bad input, not a 500.
+    if (Number.isNaN(date.getTime())) throw new DomainError(400, 'VALIDATION_FAILED', 'at is not a time', { errors: [{ field: 'at', message: 'must be an ISO 8601 time' }] });
+    const when = date.toISOString();
     const rows = await this.db.query(
       `SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`,
       [when],
