@@ -105,7 +105,7 @@ for (const kind of kinds) {
         });
         expect(created.status).toBe(201);
         if (i % 3 === 0) {
-          const res = await t.request('POST', `/leads/${id}/qualify`, { as: 'salesperson', body: { createAccount: true, createContact: i % 2 === 0, createOpportunity: true, ignoreDuplicates: true } });
+          const res = await t.request('POST', `/leads/${id}/qualify`, { as: 'salesperson', body: { createAccount: true, createContact: true, createOpportunity: true, ignoreDuplicates: true } });
           expect(res.status).toBe(202);
         } else if (i % 3 === 1) {
           expect((await t.request('POST', `/leads/${id}/disqualify`, { as: 'salesperson', body: { statusReason: 'Lost' } })).status).toBe(200);

@@ -16,7 +16,7 @@ const DATA: Record<RecordKind, Record<string, unknown>> = {
 function aRecord(kind: RecordKind) {
   const id = randomUUID();
   const originatingLeadId = randomUUID();
-  const create = (qualificationId = randomUUID()): CreateRecord => ({ kind, id, data: { ...DATA[kind], originatingLeadId, qualificationId } });
+  const create = (qualificationId: string = randomUUID()): CreateRecord => ({ kind, id, data: { ...DATA[kind], originatingLeadId, qualificationId } });
   const created = (command: CreateRecord): RecordCreated => ({ type: EVENT_TYPE[kind], data: { id, ...command.data } });
   return { id, create, created };
 }
