@@ -8,6 +8,7 @@ import { placeholder } from '../database/sql.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../http/csv.js';
 import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
+import { ProjectionGate } from '../projections/projection-gate.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
 import { DomainError } from '../shared/domain-error.js';
 import { ANALYTICS } from './analytics.projection.js';
@@ -50,7 +51,10 @@ const SQL_GROUP: Record<GroupBy, string> = {
 
 @QueryHandler(GetQualificationStats)
 export class GetQualificationStatsHandler implements IQueryHandler<GetQualificationStats> {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly gate: ProjectionGate,
+  ) {}
 
   async execute({ query }: GetQualificationStats) {
     const groupBy = query.groupBy ?? 'day';
@@ -59,11 +63,13 @@ export class GetQualificationStatsHandler implements IQueryHandler<GetQualificat
     const params: unknown[] = [];
     if (query.from) where.push(`day >= ${placeholder(this.db.kind, params.push(dayOf(query.from, 'from')))}`);
     if (query.to) where.push(`day < ${placeholder(this.db.kind, params.push(dayOf(query.to, 'to')))}`);
-    const rows: Record<string, any>[] = await this.db.query(
-      `SELECT ${column} AS g, SUM(leads_created) AS leads_created, SUM(qualified) AS qualified, SUM(disqualified) AS disqualified,
+    const rows: Record<string, any>[] = await this.gate.consistentRead([ANALYTICS], (m) =>
+      m.query(
+        `SELECT ${column} AS g, SUM(leads_created) AS leads_created, SUM(qualified) AS qualified, SUM(disqualified) AS disqualified,
               SUM(accounts_created) AS accounts_created, SUM(contacts_created) AS contacts_created, SUM(opportunities_created) AS opportunities_created
-       FROM qualification_stats_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY ${column} ORDER BY ${column}`,
-      params,
+         FROM qualification_stats_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY ${column} ORDER BY ${column}`,
+        params,
+      ),
     );
     const groups = new Map<string, QualificationStats>();
     for (const row of rows) {

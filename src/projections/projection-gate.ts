@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { Database } from '../database/database.js';
 import { EVENT_STORE, comparePositions, START, type EventStore } from '../event-store/event-store.port.js';
 import { Processors } from '../event-store/event-store.module.js';
@@ -35,17 +36,49 @@ export class ProjectionGate {
         });
       }
       const row = await this.db.read((m) => m.findOneBy(CheckpointRow, { processor: name }));
-      const checkpoint = row?.position ?? START;
-      if (row?.rebuildTarget && comparePositions(checkpoint, row.rebuildTarget) < 0) {
-        throw new DomainError(503, 'PROJECTION_REBUILDING', `${name} is being rebuilt (at ${checkpoint} of ${row.rebuildTarget}); retry shortly`, {
-          retryAfter: 5,
-          projection: name,
-          checkpoint,
-          target: row.rebuildTarget,
-        });
-      }
+      const checkpoint = refuseRebuilding(name, row);
       if (lowest === undefined || comparePositions(checkpoint, lowest) < 0) lowest = checkpoint;
     }
     return lowest ?? (await this.store.headPosition());
   }
+
+  /**
+   * Runs a query's reads on one snapshot of the database, having checked on that same snapshot
+   * that none of its projections is being rebuilt. The check in ready() alone is not enough: a
+   * rebuild that empties the tables between that check and the read would be answered as if it
+   * were the model. On SQLite the unit is also queued (Database), so `read` must use `m` only.
+   */
+  async consistentRead<T>(names: readonly string[], read: (m: EntityManager) => Promise<T>): Promise<T> {
+    const work = async (m: EntityManager) => {
+      for (const name of names) refuseRebuilding(name, await m.findOneBy(CheckpointRow, { processor: name }));
+      return read(m);
+    };
+    if (!this.db.isSqlite) return this.db.dataSource.transaction('REPEATABLE READ', work);
+    return this.db.read(async (m) => {
+      // A read transaction: another process writing the file cannot slip between check and read.
+      await m.query('BEGIN');
+      try {
+        const result = await work(m);
+        await m.query('COMMIT');
+        return result;
+      } catch (error) {
+        await m.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+}
+
+/** The projection's checkpoint, unless a rebuild has not yet caught up with its target: 503. */
+function refuseRebuilding(name: string, row: CheckpointRow | null): string {
+  const checkpoint = row?.position ?? START;
+  if (row?.rebuildTarget && comparePositions(checkpoint, row.rebuildTarget) < 0) {
+    throw new DomainError(503, 'PROJECTION_REBUILDING', `${name} is being rebuilt (at ${checkpoint} of ${row.rebuildTarget}); retry shortly`, {
+      retryAfter: 5,
+      projection: name,
+      checkpoint,
+      target: row.rebuildTarget,
+    });
+  }
+  return checkpoint;
 }

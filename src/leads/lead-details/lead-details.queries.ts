@@ -5,8 +5,10 @@ import { placeholder } from '../../database/sql.js';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { upcast } from '../../event-store/upcasting.js';
 import { decodeCursor, encodeCursor, orderBy, Where, type Sort } from '../../http/pagination.js';
+import { ProjectionGate } from '../../projections/projection-gate.js';
 import { DomainError, notFound } from '../../shared/domain-error.js';
 import { leadStream } from '../lead.events.js';
+import { LEAD_DETAILS } from './lead-details.projection.js';
 import type { ListLeadsDto } from './lead-queries.dto.js';
 import { toLeadView, type LeadView } from './lead-view.js';
 
@@ -32,10 +34,13 @@ export class GetLeadHistory extends Query<{ items: unknown[] }> {
 
 @QueryHandler(GetLead)
 export class GetLeadHandler implements IQueryHandler<GetLead> {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly gate: ProjectionGate,
+  ) {}
 
   async execute({ id }: GetLead): Promise<LeadView> {
-    const rows = await this.db.query(`SELECT * FROM lead_details WHERE id = ${placeholder(this.db.kind, 1)}`, [id]);
+    const rows = await this.gate.consistentRead([LEAD_DETAILS], (m) => m.query(`SELECT * FROM lead_details WHERE id = ${placeholder(this.db.kind, 1)}`, [id]));
     if (!rows.length) throw notFound('lead', id);
     return toLeadView(rows[0]);
   }
@@ -43,7 +48,10 @@ export class GetLeadHandler implements IQueryHandler<GetLead> {
 
 @QueryHandler(ListLeads)
 export class ListLeadsHandler implements IQueryHandler<ListLeads> {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly gate: ProjectionGate,
+  ) {}
 
   async execute({ filter }: ListLeads) {
     const sortKey = filter.sort ?? '-createdAt';
@@ -57,9 +65,8 @@ export class ListLeadsHandler implements IQueryHandler<ListLeads> {
     range(where, 'created_at', filter.createdFrom, filter.createdTo);
     range(where, 'qualified_at', filter.qualifiedFrom, filter.qualifiedTo);
     if (filter.cursor) where.after(sort, decodeCursor(filter.cursor));
-    const rows: Record<string, any>[] = await this.db.query(
-      `SELECT * FROM lead_details ${where} ${orderBy(sort)} LIMIT ${limit + 1}`,
-      where.params,
+    const rows: Record<string, any>[] = await this.gate.consistentRead([LEAD_DETAILS], (m) =>
+      m.query(`SELECT * FROM lead_details ${where} ${orderBy(sort)} LIMIT ${limit + 1}`, where.params),
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);

@@ -26,15 +26,17 @@ export class LeadQueriesController {
   async list(@Query() filter: ListLeadsDto, @Headers('accept') accept?: string) {
     if (!wantsCsv(accept)) return this.queries.execute(new ListLeads(filter));
     const queries = this.queries;
+    let left = filter.limit ?? Number.POSITIVE_INFINITY;
+    const page = (cursor: string | undefined) => queries.execute(new ListLeads({ ...filter, cursor, limit: Math.min(500, left) }));
+    // The first page is read before the response starts, so that a refusal (503 while the
+    // projection is rebuilt) is still an error response rather than an aborted download.
+    const first = await page(filter.cursor);
     async function* pages() {
-      let cursor = filter.cursor;
-      let left = filter.limit ?? Number.POSITIVE_INFINITY;
-      do {
-        const page = await queries.execute(new ListLeads({ ...filter, cursor, limit: Math.min(500, left) }));
-        left -= page.items.length;
-        yield page.items.map(flattenLead);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor && left > 0);
+      for (let current = first; ; current = await page(current.nextCursor!)) {
+        left -= current.items.length;
+        yield current.items.map(flattenLead);
+        if (!current.nextCursor || left <= 0) return;
+      }
     }
     return csvStream(LEAD_CSV_COLUMNS, pages(), 'leads.csv');
   }

@@ -7,6 +7,7 @@ import { Database } from '../../database/database.js';
 import { placeholder } from '../../database/sql.js';
 import { ApiProblems } from '../../http/api-problems.decorator.js';
 import { ReadQueryDto } from '../../leads/lead-details/lead-queries.dto.js';
+import { ProjectionGate } from '../../projections/projection-gate.js';
 import { ReadsProjections } from '../../projections/reads-projections.js';
 import { DomainError } from '../../shared/domain-error.js';
 import { initialSetting } from '../qualify-lead-setting.decider.js';
@@ -38,25 +39,27 @@ export class GetSettingAsOf extends Query<{ createRecordsByDefault: boolean; ver
 
 @QueryHandler(GetSettingHistory)
 export class GetSettingHistoryHandler implements IQueryHandler<GetSettingHistory> {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly gate: ProjectionGate) {}
   async execute() {
     // A handful of rows (one per change): one page always.
-    const rows = await this.db.query('SELECT * FROM qualify_setting_history ORDER BY version');
+    const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) => m.query('SELECT * FROM qualify_setting_history ORDER BY version'));
     return { items: rows.map(toChange), nextCursor: null };
   }
 }
 
 @QueryHandler(GetSettingAsOf)
 export class GetSettingAsOfHandler implements IQueryHandler<GetSettingAsOf> {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly gate: ProjectionGate,
+  ) {}
   async execute({ at }: GetSettingAsOf) {
     const date = new Date(at);
     // ISO 8601 also allows forms Date cannot read (2020-W05): bad input, not a 500.
     if (Number.isNaN(date.getTime())) throw new DomainError(400, 'VALIDATION_FAILED', 'at is not a time', { errors: [{ field: 'at', message: 'must be an ISO 8601 time' }] });
     const when = date.toISOString();
-    const rows = await this.db.query(
-      `SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`,
-      [when],
+    const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) =>
+      m.query(`SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`, [when]),
     );
     if (!rows.length) return { createRecordsByDefault: initialSetting.createRecordsByDefault, version: 0, changedAt: null, changedBy: null, at: when };
     const change = toChange(rows[0]);
