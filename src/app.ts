@@ -35,7 +35,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true });
+  // The API speaks JSON only: Fastify's own JSON parser, and no form or text parsers, so any
+  // other content type is 415 rather than a second way in.
+  adapter.getInstance().removeContentTypeParser('text/plain');
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true, bodyParser: false });
   // Structured JSON logs (pino) for the framework's own messages too.
   app.useLogger(options.logger === false ? false : app.get(PinoLogger));
   await app.register(rateLimit as any, {

@@ -66,7 +66,7 @@ for (const kind of kinds) {
 
     /** A query of the projection, waiting (minPosition) until it has processed `position`. */
     const caughtUp = async (name: string, position: string) => {
-      const url = { [LEAD_DETAILS]: '/leads?limit=1', [SETTING_HISTORY]: '/settings/qualify-lead/history', [ANALYTICS]: '/analytics/qualifications' }[name];
+      const url = ({ [LEAD_DETAILS]: '/leads?limit=1', [SETTING_HISTORY]: '/settings/qualify-lead/history', [ANALYTICS]: '/analytics/qualifications' } as Record<string, string>)[name];
       const res = await eventually(async () => {
         const r = await get(`${url}${url.includes('?') ? '&' : '?'}minPosition=${position}`);
         return r.status !== 503 && r;

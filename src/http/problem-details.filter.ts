@@ -58,6 +58,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse() as { message?: unknown } | string;
+      if (status === 503 && typeof response === 'object') {
+        // A failed readiness check (@nestjs/terminus): keep which part is down.
+        return { ...response, ...base(503, 'NOT_READY', 'the service is not ready: a dependency or processor is down or starting') };
+      }
       const message = typeof response === 'string' ? response : Array.isArray(response?.message) ? response.message.join('; ') : String(response?.message ?? exception.message);
       return { ...bodyErrors(status, message), ...base(status, CODES_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'REQUEST_REJECTED'), message) };
     }
