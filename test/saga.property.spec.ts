@@ -37,10 +37,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('disqualify' as const), lead }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('reactivate' as const), lead }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('reactivate' as const), lead }) },
 );
 /** Steps run one after another; the operations of a step run concurrently (with each other and the saga). */
-const scenario = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 14 });
+const steps = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { minLength: 4, maxLength: 16 });
+/** Most leads are created in the first step, concurrently with its other operations; the rest perhaps later. */
+const early = fc.array(fc.record({ company: shared, email: shared }), { minLength: 2, maxLength: LEADS_PER_RUN - 1 });
+const scenario = fc.tuple(early, steps).map(([created, [first, ...rest]]): Op[][] => [
+  [...created.map((c, lead): Op => ({ op: 'create', lead, ...c })), ...first],
+  ...rest,
+]);
 
 const ALLOWED = [200, 201, 202, 400, 404, 409, 422];
 /** How qualification requests ended over all runs: shows the scenarios reach the interesting cases. */

@@ -69,7 +69,10 @@ export interface EventStore {
   readAll(after: string, limit: number): Promise<RecordedEvent[]>;
   /** Position of the last event in the store (START when empty). */
   headPosition(): Promise<string>;
-  /** Registers a callback run after each local append commits; returns its unsubscribe. */
+  /**
+   * Registers a callback run after appends commit (this process's always; other processes' where
+   * the adapter can see them, as EventStoreDB's live subscription does). Returns its unsubscribe.
+   */
   onAppended(listener: () => void): () => void;
   close(): Promise<void>;
 }

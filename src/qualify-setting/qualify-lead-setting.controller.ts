@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Put } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Put, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean } from 'class-validator';
@@ -6,6 +6,8 @@ import { AdminOnly, CanRead } from '../auth/roles.decorator.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { Ctx } from '../http/request-context.js';
+import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
+import { ReadsProjections } from '../projections/reads-projections.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { readSettingInForce, UpdateQualifyLeadSetting, type SettingResult } from './qualify-lead-setting.commands.js';
 
@@ -38,11 +40,13 @@ export class QualifyLeadSettingController {
   ) {}
 
   @Get()
+  // Read from the event store itself (no projection): always current; the header gives the head.
+  @ReadsProjections()
   @CanRead()
   @ApiOperation({ summary: 'The qualify-lead setting in force (front-ends read it to decide whether to prompt)' })
   @ApiOkResponse({ type: SettingDto })
   @ApiProblems(401, 403)
-  async get(): Promise<SettingDto> {
+  async get(@Query() _q: ReadQueryDto): Promise<SettingDto> {
     return view(await readSettingInForce(this.store));
   }
 
