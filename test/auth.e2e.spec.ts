@@ -6,7 +6,12 @@ import { testDatabaseKinds } from './support/databases.js';
 import { eventually } from './support/events.js';
 
 const kinds = await testDatabaseKinds();
-const jwt = new JwtService({ secret: TEST_JWT_SECRET });
+const signer = new JwtService({ secret: TEST_JWT_SECRET });
+/** Signs like a real issuer: with an expiry, unless the payload sets its own exp. */
+const jwt = {
+  sign: (payload: Record<string, unknown>, options: Record<string, unknown> = {}) =>
+    signer.sign({ exp: Math.floor(Date.now() / 1000) + 3600, ...payload }, options as any),
+};
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 function expectProblem(res: Response, status: number, code: string): void {
@@ -118,6 +123,7 @@ const REFUSED_TOKENS: { reason: string; header: () => string }[] = [
   { reason: 'a token whose signature was tampered with', header: () => `Bearer ${jwt.sign({ sub: 'mallory', roles: ['analyst'] }).replace(/\.[^.]+\.([^.]+)$/, `.${base64url({ sub: 'mallory', roles: ['admin'] })}.$1`)}` },
   { reason: 'an unsigned token (alg none)', header: () => `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: 'mallory', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 3600 })}.` },
   { reason: 'a token signed with HS512 instead of HS256', header: () => `Bearer ${jwt.sign({ sub: 'mallory', roles: ['admin'] }, { algorithm: 'HS512' })}` },
+  { reason: 'a token without exp (it would never expire)', header: () => `Bearer ${signer.sign({ sub: 'forever', roles: ['admin'] })}` },
   { reason: 'a token without sub', header: () => `Bearer ${jwt.sign({ roles: ['admin'] })}` },
   { reason: 'a token with an empty sub', header: () => `Bearer ${jwt.sign({ sub: '', roles: ['admin'] })}` },
 ];

@@ -10,7 +10,7 @@ import { SERVICE_ENTRY, startService, waitUntilReady, type ServiceProcess } from
 describe('the service process', () => {
   let dir: string;
   const running: ServiceProcess[] = [];
-  const token = new JwtService({ secret: TEST_JWT_SECRET }).sign({ sub: 'sally', roles: ['salesperson'] }, { algorithm: 'HS256' });
+  const token = new JwtService({ secret: TEST_JWT_SECRET }).sign({ sub: 'sally', roles: ['salesperson'] }, { algorithm: 'HS256', expiresIn: '1h' });
   const post = (s: ServiceProcess, path: string, body: unknown) =>
     fetch(`${s.baseUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -63,7 +63,7 @@ describe('the service process', () => {
     const second = await startService({ DATABASE_URL: database });
     running.push(second);
     await waitUntilReady(second);
-    const admin = new JwtService({ secret: TEST_JWT_SECRET }).sign({ sub: 'ops', roles: ['admin'] }, { algorithm: 'HS256' });
+    const admin = new JwtService({ secret: TEST_JWT_SECRET }).sign({ sub: 'ops', roles: ['admin'] }, { algorithm: 'HS256', expiresIn: '1h' });
     const leads = await Promise.all(
       created.map((c: any) => fetch(`${second.baseUrl}/leads/${c.id}`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json())),
     );

@@ -198,6 +198,7 @@ for (const kind of kinds) {
         rebuilt = true;
         await Promise.all(readers);
 
+        console.log(name, kind.name, JSON.stringify(answers.reduce((m: any, a) => ((m[`${a.status}:${a.code ?? a.count}`] = (m[`${a.status}:${a.code ?? a.count}`] ?? 0) + 1), m), {})));
         const wrong = answers.filter((a) => !(a.status === 200 && a.count === 300) && !(a.status === 503 && a.code === 'PROJECTION_REBUILDING' && Number(a.retryAfter) > 0));
         expect({ answers: answers.length, wrong }).toEqual({ answers: expect.any(Number), wrong: [] });
         const after = await get(reader.url(token, day));

@@ -29,7 +29,7 @@ export class AuthGuard implements CanActivate {
     request.user = user;
     const allowed = this.reflector.getAllAndOverride<Role[]>(REQUIRED_ROLES, targets) ?? [];
     if (!user.roles.includes('admin') && !allowed.some((role) => user.roles.includes(role))) {
-      throw new DomainError(403, 'FORBIDDEN', `this request needs one of the roles: ${['admin', ...allowed].join(', ')}`);
+      throw new DomainError(403, 'FORBIDDEN', `this request needs one of the roles: ${[...new Set(['admin', ...allowed])].join(', ')}`);
     }
     return true;
   }
@@ -44,6 +44,8 @@ export class AuthGuard implements CanActivate {
       throw new DomainError(401, 'UNAUTHORIZED', `the token was rejected: ${(error as Error).message}`);
     }
     if (typeof claims.sub !== 'string' || !claims.sub) throw new DomainError(401, 'UNAUTHORIZED', 'the token has no sub claim');
+    // A token that never expires cannot be taken back: exp is required (SPEC §2 claims).
+    if (typeof (claims as { exp?: unknown }).exp !== 'number') throw new DomainError(401, 'UNAUTHORIZED', 'the token has no exp claim');
     const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
     return { id: claims.sub, roles };
   }

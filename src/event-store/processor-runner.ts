@@ -5,6 +5,7 @@ import type { Database } from '../database/database.js';
 import { comparePositions, START, type EventStore, type RecordedEvent } from './event-store.port.js';
 import type { Processor } from './processor.js';
 import { CheckpointRow, DeadLetterRow } from './processor.entities.js';
+import { upcast } from './upcasting.js';
 
 export interface RunnerOptions {
   /** Events read per batch; one transaction per batch. */
@@ -152,7 +153,8 @@ export class ProcessorRunner {
           continue;
         }
         this.state = 'running';
-        const events = await this.store.readAll(this.checkpoint, this.options.batchSize);
+        // Processors only ever see the current shape of each event type.
+        const events = (await this.store.readAll(this.checkpoint, this.options.batchSize)).map((e) => upcast(e));
         if (events.length === 0) {
           await this.idle(this.options.pollMs);
           continue;
@@ -211,7 +213,7 @@ export class ProcessorRunner {
     };
     await Promise.all(Array.from({ length: Math.min(this.options.performConcurrency, events.length) }, worker));
     if (this.stopping && next < events.length) throw new Error('stopping');
-    for (const f of failures) await this.processor.giveUp?.(f.event, f.error);
+    for (const f of failures) await this.giveUp(f.event, f.error);
     await this.db.transaction(async (tx) => {
       if (this.processor.apply) await this.processor.apply(events.filter((e) => !failures.some((f) => f.event === e)), tx);
       for (const f of failures) await tx.insert(DeadLetterRow, this.deadLetterRow(f.event, f.error, f.attempts));
@@ -247,8 +249,24 @@ export class ProcessorRunner {
     }
   }
 
+  /**
+   * The processor's last word on an event (the saga records the failure on the lead). If even
+   * that fails, the dead letter still records the event: one bad event must not hold back others.
+   */
+  private async giveUp(event: RecordedEvent, error: Error): Promise<void> {
+    for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
+      try {
+        return await this.processor.giveUp?.(event, error);
+      } catch (failure) {
+        this.logger.error(`giving up on ${event.type}@${event.position} failed (attempt ${attempt}): ${(failure as Error).message}`);
+        if (this.stopping) throw failure;
+        await delay(this.options.retryDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
   private async deadLetter(event: RecordedEvent, error: Error, attempts: number): Promise<void> {
-    await this.processor.giveUp?.(event, error);
+    await this.giveUp(event, error);
     await this.db.transaction(async (tx) => {
       await tx.insert(DeadLetterRow, this.deadLetterRow(event, error, attempts));
       await this.advance(tx, event.position);

@@ -66,10 +66,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return { ...bodyErrors(status, message), ...base(status, CODES_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'REQUEST_REJECTED'), message) };
     }
     // Fastify's own errors: body too large, malformed JSON, unsupported content type.
-    const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
+    const fastifyError = exception as { statusCode?: number; code?: string; message?: string; detail?: string };
     if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
       const status = fastifyError.statusCode;
-      const detail = fastifyError.message ?? 'request rejected';
+      const detail = fastifyError.detail ?? fastifyError.message ?? 'request rejected';
       return { ...bodyErrors(status, detail), ...base(status, CODES_BY_STATUS[status] ?? 'REQUEST_REJECTED', detail) };
     }
     return base(500, 'INTERNAL_ERROR', 'an unexpected error occurred; it has been logged');

@@ -1,7 +1,6 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import type { RecordedEvent } from '../event-store/event-store.port.js';
 import type { Processor } from '../event-store/processor.js';
-import { upcast } from '../event-store/upcasting.js';
 import { ExecuteLeadCommand } from '../leads/lead.commands.js';
 import type { LeadQualified } from '../leads/lead.events.js';
 import { CreateRecordCommand } from '../records/record.commands.js';
@@ -26,7 +25,7 @@ export class LeadConversionProcessor implements Processor {
   constructor(private readonly commands: CommandBus) {}
 
   async perform(event: RecordedEvent): Promise<void> {
-    const qualified = upcast(event).data as LeadQualified['data'];
+    const qualified = event.data as LeadQualified['data'];
     const steps = conversionSteps(qualified);
     const ctx = this.context(event);
     for (const create of steps.creates) await this.commands.execute(new CreateRecordCommand(create, ctx));

@@ -4,6 +4,7 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js
 import { handleCommand } from '../event-store/decider.js';
 import { readSettingInForce } from '../qualify-setting/qualify-lead-setting.commands.js';
 import type { CommandContext } from '../shared/command-context.js';
+import { DomainError } from '../shared/domain-error.js';
 import { DuplicateDetection } from '../records/duplicate-detection.js';
 import { decideLead, evolveLead, initialLead, type LeadCommand, type LeadState } from './lead.decider.js';
 import { leadStream, type LeadQualified } from './lead.events.js';
@@ -38,7 +39,15 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
   ) {}
 
   async execute({ command, ctx }: ExecuteLeadCommand): Promise<LeadCommandResult> {
-    const result = await handleCommand(this.store, leadStream(command.leadId), leadDecider, command as LeadCommand, ctx, (c, state) => this.enrich(c, state));
+    const result = await handleCommand(this.store, leadStream(command.leadId), leadDecider, command as LeadCommand, ctx, (c, state) => this.enrich(c, state)).catch(
+      (error) => {
+        // The client pinned a version and another write got in first: its version is stale.
+        if (command.type === 'UpdateLead' && command.expectedVersion !== undefined && error instanceof DomainError && error.code === 'CONCURRENCY_CONFLICT') {
+          throw new DomainError(412, 'VERSION_MISMATCH', `lead ${command.leadId} changed after version ${command.expectedVersion}`, error.extra);
+        }
+        throw error;
+      },
+    );
     const qualified = result.appended.find((e) => e.type === 'LeadQualified')?.data as LeadQualified['data'] | undefined;
     return { id: command.leadId, version: result.revision, position: result.position, state: result.state, qualified };
   }

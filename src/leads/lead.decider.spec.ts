@@ -424,6 +424,16 @@ describe('QualifyLead again after reactivation', () => {
       ]);
   });
 
+  it('plans new records after a failed conversion, whose planned records may not exist', () => {
+    const lead = aLead();
+    const q1 = randomUUID();
+    const failed: LeadEvent = { type: 'LeadConversionFailed', data: { leadId: lead.leadId, qualificationId: q1, reason: 'account could not be created' } };
+    const command = lead.qualify(YES);
+    given([lead.created, lead.qualified(q1), failed, lead.reactivated])
+      .when(command)
+      .then([expectedQualified(lead, command, planFor(command.qualificationId), 'setting')]);
+  });
+
   it('creates the account that the earlier conversion did not have', () => {
     const lead = aLead();
     const [q1, contactId] = [randomUUID(), randomUUID()];

@@ -29,6 +29,9 @@ export type LeadState =
        */
       convertedAccountId: string | null;
       convertedContactId: string | null;
+      /** Those of the last completed conversion: what a failed conversion falls back to. */
+      completedAccountId: string | null;
+      completedContactId: string | null;
       /** How each qualification's conversion ended: the saga records it once. */
       conversions: Record<string, 'completed' | 'failed'>;
     };
@@ -67,7 +70,7 @@ export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
   const revision = state.revision + 1;
   if (event.type === 'LeadCreated') {
     const { leadId, ...fields } = event.data;
-    return { status: 'Open', revision, id: leadId, statusReason: 'New', fields, convertedAccountId: null, convertedContactId: null, conversions: {} };
+    return { status: 'Open', revision, id: leadId, statusReason: 'New', fields, convertedAccountId: null, convertedContactId: null, completedAccountId: null, completedContactId: null, conversions: {} };
   }
   if (state.status === 'None') return state;
   switch (event.type) {
@@ -90,10 +93,19 @@ export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
         revision,
         convertedAccountId: event.data.accountId ?? state.convertedAccountId,
         convertedContactId: event.data.contactId ?? state.convertedContactId,
+        completedAccountId: event.data.accountId ?? state.completedAccountId,
+        completedContactId: event.data.contactId ?? state.completedContactId,
         conversions: { ...state.conversions, [event.data.qualificationId]: 'completed' },
       };
     case 'LeadConversionFailed':
-      return { ...state, revision, conversions: { ...state.conversions, [event.data.qualificationId]: 'failed' } };
+      // The failed plan's records may not exist: reuse only what a completed conversion made.
+      return {
+        ...state,
+        revision,
+        convertedAccountId: state.completedAccountId,
+        convertedContactId: state.completedContactId,
+        conversions: { ...state.conversions, [event.data.qualificationId]: 'failed' },
+      };
     case 'LeadDisqualified':
       return { ...state, revision, status: 'Disqualified', statusReason: event.data.statusReason };
     case 'LeadReactivated':

@@ -3,7 +3,6 @@ import type { Database } from '../../database/database.js';
 import { selectIn, upsertRows } from '../../database/sql.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Processor } from '../../event-store/processor.js';
-import { upcast } from '../../event-store/upcasting.js';
 import type { LeadEvent, LeadFields } from '../lead.events.js';
 
 export const LEAD_DETAILS = 'lead-details';
@@ -87,7 +86,7 @@ export class LeadDetailsProjection implements Processor {
       const id = leadIdOf(recorded);
       const before = rows.get(id);
       if (before && recorded.revision <= Number(before.version)) continue;
-      const after = evolveRow(before, upcast(recorded) as RecordedEvent & LeadEvent, id);
+      const after = evolveRow(before, recorded as RecordedEvent & LeadEvent, id);
       if (!after) continue;
       rows.set(id, after);
       changed.add(id);
