@@ -40,3 +40,25 @@ for (const kind of kinds) {
     });
   });
 }
+
+describe('rate limiting of commands', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(kinds[0], { RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  afterAll(async () => t?.close());
+
+  it('answers 429 RATE_LIMITED as problem details past the limit, per token, and never limits reads', async () => {
+    const sally = t.token('salesperson', 'sally');
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await t.request('POST', '/leads', { token: sally, body: { topic: `r${i}`, lastName: 'R' } })).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const refused = await t.request('POST', '/leads', { token: sally, body: { topic: 'again', lastName: 'R' } });
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.body).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(refused.body.detail).toContain('3 commands a minute');
+    expect((await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'other token', lastName: 'R' } })).status).toBe(201);
+    for (let i = 0; i < 5; i++) expect((await t.request('GET', '/settings/qualify-lead', { token: sally })).status).toBe(200);
+  });
+});
+
