@@ -5,6 +5,21 @@ import type { DatabaseConfig } from '../config/config.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
+/** Runs one SQL statement: rows for a query, [] otherwise. Synchronous on SQLite. */
+export type SqlRunner = (sql: string, params?: unknown[]) => Promise<any[]> | any[];
+
+interface RawStatement {
+  reader: boolean;
+  all(...params: unknown[]): any[];
+  run(...params: unknown[]): unknown;
+}
+interface RawSqlite {
+  prepare(sql: string): RawStatement;
+  exec(sql: string): void;
+}
+
+const STATEMENT_CACHE = 500;
+
 /**
  * The one way this service touches its SQL database.
  *
@@ -17,6 +32,7 @@ export type DatabaseKind = 'sqlite' | 'postgres';
  */
 export class Database {
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, RawStatement>();
 
   constructor(
     readonly dataSource: DataSource,
@@ -55,9 +71,55 @@ export class Database {
     return this.serialised(() => fn(this.dataSource.manager));
   }
 
-  /** Runs a single SQL statement outside a transaction. */
+  /**
+   * Runs a single SQL statement outside a transaction. On SQLite the hot paths skip TypeORM: a
+   * cached prepared statement on the raw better-sqlite3 connection, run synchronously in its turn.
+   */
   query<T = any>(sql: string, params: unknown[] = []): Promise<T> {
-    return this.read((m) => m.query(sql, params));
+    if (!this.isSqlite) return this.dataSource.query(sql, params);
+    return this.serialised(async () => this.runRaw(sql, params) as T);
+  }
+
+  /**
+   * Runs fn in one transaction with a plain SQL runner: the event store's append path. On SQLite
+   * every statement runs synchronously on the raw connection between BEGIN IMMEDIATE and COMMIT,
+   * which is an order of magnitude cheaper than a TypeORM query runner per statement.
+   */
+  transactionSql<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    if (!this.isSqlite) return this.dataSource.transaction('READ COMMITTED', (m) => fn((sql, params) => m.query(sql, params)));
+    return this.serialised(async () => {
+      const raw = this.raw();
+      raw.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn((sql, params) => this.runRaw(sql, params ?? []));
+        raw.exec('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          raw.exec('ROLLBACK');
+        } catch {
+          // already rolled back by SQLite
+        }
+        throw error;
+      }
+    });
+  }
+
+  private raw(): RawSqlite {
+    return (this.dataSource.driver as unknown as { databaseConnection: RawSqlite }).databaseConnection;
+  }
+
+  private runRaw(sql: string, params: unknown[]): any[] {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.raw().prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE) this.statements.delete(this.statements.keys().next().value!);
+      this.statements.set(sql, statement);
+    }
+    const values = params.map(sqliteValue);
+    if (statement.reader) return statement.all(...values);
+    statement.run(...values);
+    return [];
   }
 
   async close(): Promise<void> {
@@ -70,6 +132,14 @@ export class Database {
     this.tail = run.catch(() => undefined);
     return run;
   }
+}
+
+/** better-sqlite3 binds numbers, strings, bigints, buffers and null only. */
+function sqliteValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof Date) return value.toISOString();
+  return value;
 }
 
 export function dataSourceOptions(config: DatabaseConfig, entities: MixedList<Function>): DataSourceOptions {

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EntityManager } from 'typeorm';
-import type { Database } from '../../database/database.js';
+import type { Database, SqlRunner } from '../../database/database.js';
 import { ensureEventStoreSchema } from './schema.js';
 import {
   ANY,
@@ -55,13 +54,25 @@ export class SqlEventStore implements EventStore {
     { expectedRevision }: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
     if (events.length === 0) throw new Error('appendToStream needs at least one event');
-    const result = await this.db.transaction(async (m) => {
-      if (!this.db.isSqlite) await m.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
-      const current = await this.currentRevision(m, streamId);
-      const replay = await this.findRetriedAppend(m, streamId, events);
+    const result = await this.db.transactionSql(async (sql) => {
+      if (!this.db.isSqlite) await sql('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
+      const rows = await sql(`SELECT revision FROM streams WHERE stream_id = ${this.p(1)}`, [streamId]);
+      const current = rows.length ? Number(rows[0].revision) : -1;
+      if (!matches(expectedRevision, current)) {
+        // Not where the client expected: unless this is a retry of an append that already
+        // happened (same event ids), it is a conflict.
+        const replay = await this.findRetriedAppend(sql, streamId, events);
+        if (replay) return replay;
+        throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
+      }
+      return this.insert(sql, streamId, current, events);
+    }).catch(async (error) => {
+      // An event id that is already stored, at the expected revision (ANY, or a retry racing the
+      // original): answer as the original append did.
+      if (!isUniqueViolation(error)) throw error;
+      const replay = await this.db.transactionSql((sql) => this.findRetriedAppend(sql, streamId, events));
       if (replay) return replay;
-      checkExpected(streamId, expectedRevision, current);
-      return this.insert(m, streamId, current, events);
+      throw error;
     });
     if (!result.replayed) this.appended.emit('appended');
     return { nextRevision: result.nextRevision, position: result.position };
@@ -101,18 +112,13 @@ export class SqlEventStore implements EventStore {
     return this.db.isSqlite ? '?' : `$${n}`;
   }
 
-  private async currentRevision(m: EntityManager, streamId: string): Promise<number> {
-    const rows: { revision: number }[] = await m.query(`SELECT revision FROM streams WHERE stream_id = ${this.p(1)}`, [streamId]);
-    return rows.length ? Number(rows[0].revision) : -1;
-  }
-
   /**
    * A client that retries an append whose answer it lost sends the same event ids again. When
    * those ids are already stored, in this stream and in this order, the append already happened:
    * answer as the first time did instead of appending twice or failing the retry.
    */
-  private async findRetriedAppend(m: EntityManager, streamId: string, events: NewEvent[]) {
-    const rows: EventRecordRow[] = await m.query(
+  private async findRetriedAppend(sql: SqlRunner, streamId: string, events: NewEvent[]) {
+    const rows: EventRecordRow[] = await sql(
       `SELECT global_position, event_id, stream_id, stream_revision FROM events WHERE event_id IN (${events
         .map((_, i) => this.p(i + 1))
         .join(', ')}) ORDER BY global_position`,
@@ -129,23 +135,22 @@ export class SqlEventStore implements EventStore {
     return { nextRevision: Number(last.stream_revision), position: String(last.global_position), replayed: true };
   }
 
-  private async insert(m: EntityManager, streamId: string, current: number, events: NewEvent[]) {
+  /** One multi-row INSERT for the events, one upsert for the stream's revision. */
+  private async insert(sql: SqlRunner, streamId: string, current: number, events: NewEvent[]) {
     const now = new Date().toISOString();
-    let position = '';
-    let revision = current;
-    for (const event of events) {
-      revision += 1;
-      const params = [event.id, streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), now];
-      const json = this.db.isSqlite ? '' : '::jsonb';
-      const rows: { global_position: string | number }[] = await m.query(
-        `INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at)
-         VALUES (${this.p(1)}, ${this.p(2)}, ${this.p(3)}, ${this.p(4)}, ${this.p(5)}${json}, ${this.p(6)}${json}, ${this.p(7)})
-         RETURNING global_position`,
-        params,
-      );
-      position = String(rows[0].global_position);
-    }
-    await m.query(
+    const json = this.db.isSqlite ? '' : '::jsonb';
+    const params: unknown[] = [];
+    const values = events.map((event, i) => {
+      const n = params.push(event.id, streamId, current + 1 + i, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), now) - 7;
+      return `(${this.p(n + 1)}, ${this.p(n + 2)}, ${this.p(n + 3)}, ${this.p(n + 4)}, ${this.p(n + 5)}${json}, ${this.p(n + 6)}${json}, ${this.p(n + 7)})`;
+    });
+    const inserted: { global_position: string | number }[] = await sql(
+      `INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at) VALUES ${values.join(', ')} RETURNING global_position`,
+      params,
+    );
+    const position = String(inserted.map((r) => BigInt(r.global_position)).reduce((a, b) => (a > b ? a : b)));
+    const revision = current + events.length;
+    await sql(
       `INSERT INTO streams (stream_id, revision) VALUES (${this.p(1)}, ${this.p(2)})
        ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision`,
       [streamId, revision],
@@ -154,13 +159,20 @@ export class SqlEventStore implements EventStore {
   }
 }
 
-function checkExpected(streamId: string, expected: ExpectedRevision, current: number): void {
-  const ok =
+function matches(expected: ExpectedRevision, current: number): boolean {
+  return (
     expected === ANY ||
     (expected === NO_STREAM && current === -1) ||
     (expected === STREAM_EXISTS && current >= 0) ||
-    (typeof expected === 'number' && expected === current);
-  if (!ok) throw new WrongExpectedRevisionError(streamId, expected, current);
+    (typeof expected === 'number' && expected === current)
+  );
+}
+
+/** A duplicate event id (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  const code = e?.code ?? e?.driverError?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 function toRecorded(row: EventRecordRow): RecordedEvent {
