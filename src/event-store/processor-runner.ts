@@ -22,6 +22,8 @@ export interface RunnerOptions {
   instanceId: string;
   /** Events whose side effects (perform) run at once. */
   performConcurrency: number;
+  /** Pause after a batch that emptied the backlog, so that the next batch is worth a transaction. */
+  coalesceMs: number;
 }
 
 export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
@@ -31,6 +33,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   leaseMs: 10_000,
   pollMs: 250,
   performConcurrency: 16,
+  coalesceMs: 15,
   instanceId: `${process.pid}-${randomUUID().slice(0, 8)}`,
 };
 
@@ -161,6 +164,9 @@ export class ProcessorRunner {
         }
         await this.process(events);
         this.lastError = null;
+        // Caught up: let appends gather for a moment instead of paying a transaction per event
+        // while commands trickle in one by one (most of the cost of a batch is fixed).
+        if (events.length < this.options.batchSize) await delay(this.options.coalesceMs);
       } catch (error) {
         if (error instanceof LeaseLostError) {
           this.logger.warn(`lease lost to another instance; standing by`);
