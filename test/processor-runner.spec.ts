@@ -1,5 +1,4 @@
-import type { EntityManager } from 'typeorm';
-import { openDatabase, type Database } from '../src/database/database.js';
+import { openDatabase, type Database, type SqlRunner } from '../src/database/database.js';
 import { EVENT_STORE_ENTITIES } from '../src/event-store/entities.js';
 import { NO_STREAM, type RecordedEvent } from '../src/event-store/event-store.port.js';
 import type { Processor } from '../src/event-store/processor.js';
@@ -23,10 +22,10 @@ class CountingProjection implements Processor {
     this.eventTypes = [`Counted.${name}`, `Poison.${name}`];
   }
 
-  async apply(events: RecordedEvent[], tx: EntityManager): Promise<void> {
+  async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
     for (const e of events) {
       if (e.type.startsWith('Poison')) throw new Error('cannot digest poison');
-      await tx.query(`INSERT INTO applied (processor, event_id) VALUES (${this.db.isSqlite ? '?, ?' : '$1, $2'})`, [this.name, e.id]);
+      await sql(`INSERT INTO applied (processor, event_id) VALUES (${this.db.isSqlite ? '?, ?' : '$1, $2'})`, [this.name, e.id]);
     }
     if (this.failNextApplyAfterWrite) {
       this.failNextApplyAfterWrite = false;

@@ -75,7 +75,7 @@ for (const kind of kinds) {
       await testDb?.drop();
     });
 
-    const apply = (projection: Processor, events: RecordedEvent[]) => db.transaction((tx) => projection.apply!(events, tx));
+    const apply = (projection: Processor, events: RecordedEvent[]) => db.transactionSql((sql) => projection.apply!(events, sql));
     const p = (n: number) => placeholder(db.kind, n);
     /** Rows with SQLite's 0/1 booleans and PostgreSQL's numeric strings made comparable. */
     const normalise = (row: Record<string, any>, booleans: string[], numbers: string[]) => {
@@ -453,7 +453,7 @@ for (const kind of kinds) {
         const tables = ['lead_details', 'qualify_setting_history', 'qualification_stats_daily', 'analytics_leads', 'analytics_records'];
         for (const table of tables) expect(await count(table)).toBeGreaterThan(0);
 
-        for (const projection of [leadDetails, settingHistory, analytics]) await db.transaction((tx) => projection.reset(tx));
+        for (const projection of [leadDetails, settingHistory, analytics]) await db.transactionSql((sql) => projection.reset(sql));
         expect(Object.fromEntries(await Promise.all(tables.map(async (t) => [t, await count(t)])))).toEqual(Object.fromEntries(tables.map((t) => [t, 0])));
       });
     });

@@ -84,7 +84,7 @@ for (const kind of kinds) {
           const batch = await store.readAll(after, 500);
           if (!batch.length) break;
           const relevant = batch.filter((e) => projection.eventTypes!.includes(e.type));
-          if (relevant.length) await scratchDb.transaction((tx) => projection.apply!(relevant, tx));
+          if (relevant.length) await scratchDb.transactionSql((sql) => projection.apply!(relevant, sql));
           after = batch.at(-1)!.position;
         }
         return await snapshot(scratchDb, name);
@@ -122,7 +122,7 @@ for (const kind of kinds) {
     }
 
     it.each(NAMES)('rebuilding %s gives rows equal to the live model', async (name) => {
-      await commands(12);
+      await commands(6);
       await quiescent();
       const live = await snapshot(db, name);
       for (const rows of Object.values(live)) expect(rows.length).toBeGreaterThan(0);
@@ -133,9 +133,9 @@ for (const kind of kinds) {
 
     it.each(NAMES)('rebuilding %s while commands keep arriving ends equal to a fresh projection of the whole log', async (name) => {
       let done = 0;
-      const traffic = commands(30, (n) => (done = n));
+      const traffic = commands(15, (n) => (done = n));
       // The rebuild starts once a few commands went through, while the rest keep coming.
-      await eventually(() => done >= 5, 'the first commands');
+      await Promise.race([traffic, eventually(() => done >= 3, 'the first commands')]);
       const target = await rebuild(name);
       await traffic;
       await caughtUp(name, target);
@@ -150,8 +150,8 @@ for (const kind of kinds) {
       };
 
       /**
-       * 300 leads (600 events: more than one batch of the runner), all created on a day of their
-       * own, written straight to the log.
+       * 300 leads (600 events: more than one batch of the runner, so that readers can meet the
+       * rebuild half-way), all created on a day of their own, written straight to the log.
        */
       async function seedLeads(token: string, day: string): Promise<string> {
         const results = await Promise.all(
@@ -192,15 +192,20 @@ for (const kind of kinds) {
             answers.push(res.status === 200 ? { status: 200, count: reader.count(res) } : { status: res.status, code: res.body.code, retryAfter: res.headers['retry-after'] });
           }
         };
+        // Readers run before, during and after the rebuild; how many meet it half-way depends on
+        // timing, so the test asserts only what each answer must be.
         const readers = [readUntilRebuilt(), readUntilRebuilt(), readUntilRebuilt()];
-        const target = await rebuild(name);
-        await caughtUp(name, target);
-        rebuilt = true;
-        await Promise.all(readers);
+        try {
+          const target = await rebuild(name);
+          await caughtUp(name, target);
+        } finally {
+          rebuilt = true;
+          await Promise.all(readers);
+        }
 
-        console.log(name, kind.name, JSON.stringify(answers.reduce((m: any, a) => ((m[`${a.status}:${a.code ?? a.count}`] = (m[`${a.status}:${a.code ?? a.count}`] ?? 0) + 1), m), {})));
         const wrong = answers.filter((a) => !(a.status === 200 && a.count === 300) && !(a.status === 503 && a.code === 'PROJECTION_REBUILDING' && Number(a.retryAfter) > 0));
-        expect({ answers: answers.length, wrong }).toEqual({ answers: expect.any(Number), wrong: [] });
+        expect(answers.length).toBeGreaterThan(0);
+        expect(wrong).toEqual([]);
         const after = await get(reader.url(token, day));
         expect(reader.count(after)).toBe(300);
       });

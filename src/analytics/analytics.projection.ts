@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { SqlRunner } from '../database/database.js';
 import type { Database } from '../database/database.js';
 import { placeholders, selectIn, upsertRows } from '../database/sql.js';
 import type { RecordedEvent } from '../event-store/event-store.port.js';
@@ -29,13 +29,13 @@ export class AnalyticsProjection implements Processor {
 
   constructor(private readonly db: Database) {}
 
-  async apply(events: RecordedEvent[], tx: EntityManager): Promise<void> {
+  async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
     const dialect = this.db.kind;
     const leadIds = [...new Set(events.map((e) => e.data.leadId ?? e.data.originatingLeadId).filter(Boolean))];
     const leads = new Map<string, LeadMark>();
-    for (const row of await selectIn<LeadMark>(tx, dialect, 'analytics_leads', 'lead_id', leadIds)) leads.set(row.lead_id, row);
+    for (const row of await selectIn<LeadMark>(sql, dialect, 'analytics_leads', 'lead_id', leadIds)) leads.set(row.lead_id, row);
     const recordIds = events.filter((e) => RECORD_COUNTER[e.type]).map((e) => e.streamId.slice(e.streamId.indexOf('-') + 1));
-    const counted = new Set((await selectIn<{ record_id: string }>(tx, dialect, 'analytics_records', 'record_id', recordIds)).map((r) => r.record_id));
+    const counted = new Set((await selectIn<{ record_id: string }>(sql, dialect, 'analytics_records', 'record_id', recordIds)).map((r) => r.record_id));
 
     const deltas = new Map<string, Record<string, unknown>>();
     const bump = (at: string, source: string, version: number, decidedBy: string, counter: Counter) => {
@@ -81,16 +81,16 @@ export class AnalyticsProjection implements Processor {
       touchedLeads.add(mark.lead_id);
     }
 
-    await upsertRows(tx, dialect, 'analytics_leads', ['lead_id', 'lead_source', 'revision', 'setting_version', 'decided_by'], ['lead_id'], [...touchedLeads].map((id) => leads.get(id)! as unknown as Record<string, unknown>));
-    if (newRecords.length) await upsertRows(tx, dialect, 'analytics_records', ['record_id'], ['record_id'], newRecords);
-    await this.addCounters(tx, [...deltas.values()]);
+    await upsertRows(sql, dialect, 'analytics_leads', ['lead_id', 'lead_source', 'revision', 'setting_version', 'decided_by'], ['lead_id'], [...touchedLeads].map((id) => leads.get(id)! as unknown as Record<string, unknown>));
+    if (newRecords.length) await upsertRows(sql, dialect, 'analytics_records', ['record_id'], ['record_id'], newRecords);
+    await this.addCounters(sql, [...deltas.values()]);
   }
 
-  async reset(tx: EntityManager): Promise<void> {
-    for (const table of ['qualification_stats_daily', 'analytics_leads', 'analytics_records']) await tx.query(`DELETE FROM ${table}`);
+  async reset(sql: SqlRunner): Promise<void> {
+    for (const table of ['qualification_stats_daily', 'analytics_leads', 'analytics_records']) await sql(`DELETE FROM ${table}`);
   }
 
-  private async addCounters(tx: EntityManager, rows: Record<string, unknown>[]): Promise<void> {
+  private async addCounters(sql: SqlRunner, rows: Record<string, unknown>[]): Promise<void> {
     const columns = ['day', 'lead_source', 'setting_version', 'decided_by', ...COUNTERS];
     const add = COUNTERS.map((c) => `${c} = qualification_stats_daily.${c} + excluded.${c}`).join(', ');
     for (let start = 0; start < rows.length; start += 500) {
@@ -101,7 +101,7 @@ export class AnalyticsProjection implements Processor {
         for (const c of columns) params.push(row[c]);
         return `(${list})`;
       });
-      await tx.query(
+      await sql(
         `INSERT INTO qualification_stats_daily (${columns.join(', ')}) VALUES ${values.join(', ')}
          ON CONFLICT (day, lead_source, setting_version, decided_by) DO UPDATE SET ${add}`,
         params,

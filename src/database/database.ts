@@ -86,7 +86,10 @@ export class Database {
    * which is an order of magnitude cheaper than a TypeORM query runner per statement.
    */
   transactionSql<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
-    if (!this.isSqlite) return this.dataSource.transaction('READ COMMITTED', (m) => fn((sql, params) => m.query(sql, params)));
+    if (!this.isSqlite) {
+      // Structured results: rows for every statement, including UPDATE … RETURNING.
+      return this.dataSource.transaction('READ COMMITTED', (m) => fn(async (sql, params) => (await m.queryRunner!.query(sql, params, true)).records ?? []));
+    }
     return this.serialised(async () => {
       const raw = this.raw();
       raw.exec('BEGIN IMMEDIATE');

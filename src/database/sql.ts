@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { SqlRunner } from './database.js';
 
 /**
  * Small SQL helpers for the hot paths of projections, where TypeORM's per-row save() costs far
@@ -17,7 +17,7 @@ export function placeholders(dialect: Dialect, count: number, offset = 0): strin
 
 /** Rows as objects keyed by column name; every row must have every column. */
 export async function upsertRows(
-  tx: EntityManager,
+  sql: SqlRunner,
   dialect: Dialect,
   table: string,
   columns: readonly string[],
@@ -36,16 +36,16 @@ export async function upsertRows(
       return `(${list})`;
     });
     const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
-    await tx.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${key.join(', ')}) ${conflict}`, params);
+    await sql(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${key.join(', ')}) ${conflict}`, params);
   }
 }
 
 /** Selects rows whose `column` is in `values`, in chunks that fit the parameter limit. */
-export async function selectIn<T>(tx: EntityManager, dialect: Dialect, table: string, column: string, values: readonly unknown[]): Promise<T[]> {
+export async function selectIn<T>(sql: SqlRunner, dialect: Dialect, table: string, column: string, values: readonly unknown[]): Promise<T[]> {
   const out: T[] = [];
   for (let start = 0; start < values.length; start += 900) {
     const chunk = values.slice(start, start + 900);
-    out.push(...(await tx.query(`SELECT * FROM ${table} WHERE ${column} IN (${placeholders(dialect, chunk.length)})`, chunk as unknown[])));
+    out.push(...(await sql(`SELECT * FROM ${table} WHERE ${column} IN (${placeholders(dialect, chunk.length)})`, chunk as unknown[])));
   }
   return out;
 }

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import type { Database } from '../database/database.js';
+import type { Database, SqlRunner } from '../database/database.js';
 import { comparePositions, START, type EventStore, type RecordedEvent } from './event-store.port.js';
 import type { Processor } from './processor.js';
-import { CheckpointRow, DeadLetterRow } from './processor.entities.js';
+import { Checkpoints } from './checkpoints.js';
 import { upcast } from './upcasting.js';
 
 export interface RunnerOptions {
@@ -60,6 +59,7 @@ class LeaseLostError extends Error {}
  */
 export class ProcessorRunner {
   private readonly logger: Logger;
+  private readonly checkpoints: Checkpoints;
   private checkpoint = START;
   private state: ProcessorState = 'stopped';
   private lastError: string | null = null;
@@ -82,6 +82,7 @@ export class ProcessorRunner {
     private readonly options: RunnerOptions = DEFAULT_RUNNER_OPTIONS,
   ) {
     this.logger = new Logger(`Processor:${processor.name}`);
+    this.checkpoints = new Checkpoints(db);
   }
 
   get name(): string {
@@ -118,7 +119,7 @@ export class ProcessorRunner {
 
   /** The committed checkpoint as stored (authoritative across instances). */
   async storedCheckpoint(): Promise<string> {
-    const row = await this.db.read((m) => m.findOneBy(CheckpointRow, { processor: this.name }));
+    const row = await this.checkpoints.get((sql, params) => this.db.query(sql, params), this.name);
     return row?.position ?? START;
   }
 
@@ -220,10 +221,10 @@ export class ProcessorRunner {
     await Promise.all(Array.from({ length: Math.min(this.options.performConcurrency, events.length) }, worker));
     if (this.stopping && next < events.length) throw new Error('stopping');
     for (const f of failures) await this.giveUp(f.event, f.error);
-    await this.db.transaction(async (tx) => {
-      if (this.processor.apply) await this.processor.apply(events.filter((e) => !failures.some((f) => f.event === e)), tx);
-      for (const f of failures) await tx.insert(DeadLetterRow, this.deadLetterRow(f.event, f.error, f.attempts));
-      await this.advance(tx, last);
+    await this.db.transactionSql(async (sql) => {
+      if (this.processor.apply) await this.processor.apply(events.filter((e) => !failures.some((f) => f.event === e)), sql);
+      for (const f of failures) await this.checkpoints.deadLetter(sql, this.deadLetterRow(f.event, f.error, f.attempts));
+      await this.advance(sql, last);
     });
     this.moved(last);
   }
@@ -273,9 +274,9 @@ export class ProcessorRunner {
 
   private async deadLetter(event: RecordedEvent, error: Error, attempts: number): Promise<void> {
     await this.giveUp(event, error);
-    await this.db.transaction(async (tx) => {
-      await tx.insert(DeadLetterRow, this.deadLetterRow(event, error, attempts));
-      await this.advance(tx, event.position);
+    await this.db.transactionSql(async (sql) => {
+      await this.checkpoints.deadLetter(sql, this.deadLetterRow(event, error, attempts));
+      await this.advance(sql, event.position);
     });
     this.moved(event.position);
   }
@@ -289,14 +290,13 @@ export class ProcessorRunner {
       streamId: event.streamId,
       error: String(error.stack ?? error.message).slice(0, 4000),
       attempts,
-      createdAt: new Date().toISOString(),
     };
   }
 
   private async commit(events: RecordedEvent[], position: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      if (events.length > 0) await this.processor.apply?.(events, tx);
-      await this.advance(tx, position);
+    await this.db.transactionSql(async (sql) => {
+      if (events.length > 0) await this.processor.apply?.(events, sql);
+      await this.advance(sql, position);
     });
     this.moved(position);
     if (this.rebuildTarget && Date.now() - this.lastProgressLog > 2000) {
@@ -305,19 +305,12 @@ export class ProcessorRunner {
     }
   }
 
-  private async advance(tx: EntityManager, position: string): Promise<void> {
-    const result = await tx
-      .createQueryBuilder()
-      .update(CheckpointRow)
-      .set({ position, leaseUntil: String(Date.now() + this.options.leaseMs), updatedAt: new Date().toISOString() })
-      .where('processor = :name AND owner = :owner AND position = :old', {
-        name: this.name,
-        owner: this.options.instanceId,
-        old: this.checkpoint,
-      })
-      .execute();
-    if (!result.affected) throw new LeaseLostError(`checkpoint of ${this.name} moved under us`);
-    this.leaseExpiresAt = Date.now() + this.options.leaseMs;
+  private async advance(sql: SqlRunner, position: string): Promise<void> {
+    const leaseUntil = Date.now() + this.options.leaseMs;
+    if (!(await this.checkpoints.advance(sql, this.name, this.options.instanceId, this.checkpoint, position, leaseUntil))) {
+      throw new LeaseLostError(`checkpoint of ${this.name} moved under us`);
+    }
+    this.leaseExpiresAt = leaseUntil;
   }
 
   private moved(position: string): void {
@@ -335,11 +328,9 @@ export class ProcessorRunner {
     if (!this.processor.reset) throw new Error(`${this.name} cannot be rebuilt`);
     const wasRunning = !!this.loop;
     if (wasRunning) await this.stop();
-    await this.db.transaction(async (tx) => {
-      await this.processor.reset!(tx);
-      const rows = await tx.findOneBy(CheckpointRow, { processor: this.name });
-      if (!rows) await tx.insert(CheckpointRow, { processor: this.name, position: START, owner: null, leaseUntil: '0', updatedAt: new Date().toISOString() });
-      await tx.update(CheckpointRow, { processor: this.name }, { position: START, rebuildTarget: head === START ? null : head, updatedAt: new Date().toISOString() });
+    await this.db.transactionSql(async (sql) => {
+      await this.processor.reset!(sql);
+      await this.checkpoints.restart(sql, this.name, head === START ? null : head);
     });
     this.logger.log(`rebuild started: replaying up to position ${head}`);
     this.rebuildTarget = head === START ? null : head;
@@ -352,7 +343,7 @@ export class ProcessorRunner {
     const target = this.rebuildTarget;
     this.rebuildTarget = null;
     await this.db
-      .transaction((tx) => tx.update(CheckpointRow, { processor: this.name, rebuildTarget: target }, { rebuildTarget: null }))
+      .transactionSql((sql) => this.checkpoints.clearRebuild(sql, this.name, target!))
       .catch((error) => this.logger.error(`could not clear the rebuild mark: ${error.message}`));
     this.logger.log(`rebuild finished at position ${target} in ${Date.now() - this.rebuildStartedAt} ms`);
   }
@@ -363,25 +354,19 @@ export class ProcessorRunner {
     const now = Date.now();
     // Each checkpoint commit renews the lease; touch the row only when it is half spent.
     if (this.owner === me && this.leaseExpiresAt - now > this.options.leaseMs / 2) return true;
-    const taken = await this.db.transaction(async (tx) => {
-      const row = await tx.findOneBy(CheckpointRow, { processor: this.name });
+    const taken = await this.db.transactionSql(async (sql) => {
+      const row = await this.checkpoints.get(sql, this.name);
       if (!row) {
-        await tx.insert(CheckpointRow, { processor: this.name, position: START, owner: me, leaseUntil: String(now + this.options.leaseMs), updatedAt: new Date().toISOString() });
-        return { position: START, owner: me, rebuildTarget: null as string | null };
+        await this.checkpoints.create(sql, this.name, START, me, now + this.options.leaseMs);
+        return { position: START, owner: me as string | null, rebuildTarget: null as string | null };
       }
-      const free = row.owner === me || row.owner === null || Number(row.leaseUntil) < now;
-      if (!free) return { position: row.position, owner: row.owner, rebuildTarget: row.rebuildTarget };
+      const free = row.owner === me || row.owner === null || row.leaseUntil < now;
+      if (!free) return row;
       // Renew at most every few seconds: the checkpoint commit renews it on every batch anyway.
-      if (row.owner !== me || Number(row.leaseUntil) - now < this.options.leaseMs / 2) {
-        const result = await tx
-          .createQueryBuilder()
-          .update(CheckpointRow)
-          .set({ owner: me, leaseUntil: String(now + this.options.leaseMs) })
-          .where('processor = :name AND (owner IS NULL OR owner = :me OR lease_until < :now)', { name: this.name, me, now })
-          .execute();
-        if (!result.affected) return { position: row.position, owner: row.owner, rebuildTarget: row.rebuildTarget };
+      if (row.owner !== me || row.leaseUntil - now < this.options.leaseMs / 2) {
+        if (!(await this.checkpoints.claim(sql, this.name, me, now, now + this.options.leaseMs))) return row;
       }
-      return { position: row.position, owner: me, rebuildTarget: row.rebuildTarget };
+      return { ...row, owner: me };
     });
     const wasMine = this.owner === me;
     this.owner = taken.owner;
@@ -398,14 +383,7 @@ export class ProcessorRunner {
   }
 
   private async releaseLease(): Promise<void> {
-    await this.db.transaction((tx) =>
-      tx
-        .createQueryBuilder()
-        .update(CheckpointRow)
-        .set({ owner: null, leaseUntil: '0' })
-        .where('processor = :name AND owner = :me', { name: this.name, me: this.options.instanceId })
-        .execute(),
-    );
+    await this.db.transactionSql((sql) => this.checkpoints.release(sql, this.name, this.options.instanceId));
     this.owner = null;
   }
 

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { SqlRunner } from '../database/database.js';
 import type { RecordedEvent } from './event-store.port.js';
 
 /**
@@ -15,9 +15,9 @@ export interface Processor {
    */
   perform?(event: RecordedEvent): Promise<void>;
   /** Read-model writes, committed in one transaction with the new checkpoint. */
-  apply?(events: RecordedEvent[], tx: EntityManager): Promise<void>;
+  apply?(events: RecordedEvent[], sql: SqlRunner): Promise<void>;
   /** Called once when an event exhausted its retries, before it goes to the dead letters. */
   giveUp?(event: RecordedEvent, error: Error): Promise<void>;
   /** Drops the read model's rows so that a rebuild can replay from the start. */
-  reset?(tx: EntityManager): Promise<void>;
+  reset?(sql: SqlRunner): Promise<void>;
 }

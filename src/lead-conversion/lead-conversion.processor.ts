@@ -1,14 +1,17 @@
-import type { CommandBus } from '@nestjs/cqrs';
+import type { Command, CommandBus } from '@nestjs/cqrs';
 import type { RecordedEvent } from '../event-store/event-store.port.js';
 import type { Processor } from '../event-store/processor.js';
 import { ExecuteLeadCommand } from '../leads/lead.commands.js';
 import type { LeadQualified } from '../leads/lead.events.js';
 import { CreateRecordCommand } from '../records/record.commands.js';
 import type { CommandContext } from '../shared/command-context.js';
+import { DomainError } from '../shared/domain-error.js';
 import { conversionSteps } from './lead-conversion.saga.js';
 
 export const LEAD_CONVERSION = 'lead-conversion';
 export const SAGA_USER = 'system:lead-conversion';
+/** Immediate re-decisions after losing an optimistic-concurrency race, before it counts as a failed attempt. */
+const CONFLICT_RETRIES = 20;
 
 /**
  * The durable side of the lead conversion saga, run by the processor runner from the event store
@@ -28,16 +31,34 @@ export class LeadConversionProcessor implements Processor {
     const qualified = event.data as LeadQualified['data'];
     const steps = conversionSteps(qualified);
     const ctx = this.context(event);
-    for (const create of steps.creates) await this.commands.execute(new CreateRecordCommand(create, ctx));
-    await this.commands.execute(new ExecuteLeadCommand({ type: 'RecordConversionCompleted', ...steps.completed }, ctx));
+    for (const create of steps.creates) await this.execute(new CreateRecordCommand(create, ctx));
+    await this.execute(new ExecuteLeadCommand({ type: 'RecordConversionCompleted', ...steps.completed }, ctx));
   }
 
   /** After the last retry: the failure is recorded on the lead, where salespeople see it. */
   async giveUp(event: RecordedEvent, error: Error): Promise<void> {
     const { leadId, qualificationId } = event.data as LeadQualified['data'];
-    await this.commands.execute(
+    await this.execute(
       new ExecuteLeadCommand({ type: 'RecordConversionFailed', leadId, qualificationId, reason: error.message.slice(0, 1000) }, this.context(event)),
     );
+  }
+
+  /**
+   * A CONCURRENCY_CONFLICT means another write reached the stream between our read and our append
+   * (on a busy lead: a salesperson's command). It is no failure of the step: every decision here is
+   * idempotent, so reading again and deciding again is always right. Counting it as a failed
+   * attempt let a busy lead exhaust the runner's retries and lose even its failure record.
+   */
+  private async execute<T>(command: Command<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.commands.execute(command);
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === 'CONCURRENCY_CONFLICT') || attempt >= CONFLICT_RETRIES) throw error;
+        // A little jitter, so that the competing writer does not win every rematch.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
+    }
   }
 
   private context(event: RecordedEvent): CommandContext {

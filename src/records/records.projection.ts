@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { SqlRunner } from '../database/database.js';
 import type { Database } from '../database/database.js';
 import { upsertRows } from '../database/sql.js';
 import type { RecordedEvent } from '../event-store/event-store.port.js';
@@ -17,7 +17,7 @@ export class RecordsProjection implements Processor {
 
   constructor(private readonly db: Database) {}
 
-  async apply(events: RecordedEvent[], tx: EntityManager): Promise<void> {
+  async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
     for (const info of Object.values(RECORD_KINDS)) {
       const rows = events
         .filter((e) => e.type === info.eventType)
@@ -28,11 +28,11 @@ export class RecordsProjection implements Processor {
         });
       if (!rows.length) continue;
       const columns = Object.keys(rows[0]);
-      await upsertRows(tx, this.db.kind, info.table, columns, ['id'], rows, undefined, 'ignore');
+      await upsertRows(sql, this.db.kind, info.table, columns, ['id'], rows, undefined, 'ignore');
     }
   }
 
-  async reset(tx: EntityManager): Promise<void> {
-    for (const info of Object.values(RECORD_KINDS)) await tx.query(`DELETE FROM ${info.table}`);
+  async reset(sql: SqlRunner): Promise<void> {
+    for (const info of Object.values(RECORD_KINDS)) await sql(`DELETE FROM ${info.table}`);
   }
 }

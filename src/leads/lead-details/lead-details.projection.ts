@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { SqlRunner } from '../../database/database.js';
 import type { Database } from '../../database/database.js';
 import { selectIn, upsertRows } from '../../database/sql.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
@@ -76,11 +76,11 @@ export class LeadDetailsProjection implements Processor {
 
   constructor(private readonly db: Database) {}
 
-  async apply(events: RecordedEvent[], tx: EntityManager): Promise<void> {
+  async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
     const dialect = this.db.kind;
     const ids = [...new Set(events.map(leadIdOf))];
     const rows = new Map<string, Row>();
-    for (const row of await selectIn<Row>(tx, dialect, 'lead_details', 'id', ids)) rows.set(row.id, row);
+    for (const row of await selectIn<Row>(sql, dialect, 'lead_details', 'id', ids)) rows.set(row.id, row);
     const changed = new Set<string>();
     for (const recorded of events) {
       const id = leadIdOf(recorded);
@@ -91,11 +91,11 @@ export class LeadDetailsProjection implements Processor {
       rows.set(id, after);
       changed.add(id);
     }
-    if (changed.size) await upsertRows(tx, dialect, 'lead_details', COLUMNS, ['id'], [...changed].map((id) => rows.get(id)!));
+    if (changed.size) await upsertRows(sql, dialect, 'lead_details', COLUMNS, ['id'], [...changed].map((id) => rows.get(id)!));
   }
 
-  async reset(tx: EntityManager): Promise<void> {
-    await tx.query('DELETE FROM lead_details');
+  async reset(sql: SqlRunner): Promise<void> {
+    await sql('DELETE FROM lead_details');
   }
 }
 

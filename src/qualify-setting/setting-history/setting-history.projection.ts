@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { SqlRunner } from '../../database/database.js';
 import type { Database } from '../../database/database.js';
 import { upsertRows } from '../../database/sql.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
@@ -17,7 +17,7 @@ export class SettingHistoryProjection implements Processor {
 
   constructor(private readonly db: Database) {}
 
-  async apply(events: RecordedEvent[], tx: EntityManager): Promise<void> {
+  async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
     const byVersion = new Map<number, RecordedEvent>();
     for (const e of events) if (!byVersion.has(e.data.version)) byVersion.set(e.data.version, e);
     const rows = [...byVersion.values()].map((e) => ({
@@ -29,10 +29,10 @@ export class SettingHistoryProjection implements Processor {
       position: e.position,
     }));
     const columns = ['version', 'create_records_by_default', 'previous_value', 'changed_by', 'changed_at', 'position'];
-    await upsertRows(tx, this.db.kind, 'qualify_setting_history', columns, ['version'], rows, 500);
+    await upsertRows(sql, this.db.kind, 'qualify_setting_history', columns, ['version'], rows, 500);
   }
 
-  async reset(tx: EntityManager): Promise<void> {
-    await tx.query('DELETE FROM qualify_setting_history');
+  async reset(sql: SqlRunner): Promise<void> {
+    await sql('DELETE FROM qualify_setting_history');
   }
 }
