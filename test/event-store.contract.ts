@@ -124,6 +124,19 @@ export function eventStoreContract(open: () => Promise<{ store: EventStore; clos
     expect([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(positions);
   });
 
+  it('appends to several streams at once, answering in order', async () => {
+    const [a, b] = [streamName(), streamName()];
+    await store.appendToStream(b, [newEvent()], { expectedRevision: NO_STREAM });
+    const results = await store.appendToStreams([
+      { streamId: a, events: [newEvent('A')], expectedRevision: NO_STREAM },
+      { streamId: b, events: [newEvent('B'), newEvent('B')], expectedRevision: 0 },
+    ]);
+    expect(results.map((r) => r.nextRevision)).toEqual([0, 2]);
+    expect(comparePositions(results[1].position, results[0].position)).toBe(1);
+    expect((await store.readStream(a)).map((e) => e.type)).toEqual(['A']);
+    expect((await store.readStream(b)).map((e) => e.type)).toEqual(['TestHappened', 'B', 'B']);
+  });
+
   it('notifies listeners after an append commits', async () => {
     let calls = 0;
     const off = store.onAppended(() => calls++);

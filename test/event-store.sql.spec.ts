@@ -27,6 +27,30 @@ for (const kind of kinds) {
       });
     });
 
+    describe('multi-stream appends', () => {
+      it('append nothing anywhere when one stream conflicts (one transaction)', async () => {
+        const testDb = await kind.create();
+        const db = await openDatabase(testDb.config, EVENT_STORE_ENTITIES);
+        try {
+          const store = await new SqlEventStore(db).init();
+          const [fresh, taken] = [streamName(), streamName()];
+          await store.appendToStream(taken, [newEvent()], { expectedRevision: NO_STREAM });
+          const head = await store.headPosition();
+          await expect(
+            store.appendToStreams([
+              { streamId: fresh, events: [newEvent()], expectedRevision: NO_STREAM },
+              { streamId: taken, events: [newEvent()], expectedRevision: NO_STREAM },
+            ]),
+          ).rejects.toMatchObject({ streamId: taken, actual: 0 });
+          expect(await store.readStream(fresh)).toEqual([]);
+          expect(await store.headPosition()).toBe(head);
+        } finally {
+          await db.close();
+          await testDb.drop();
+        }
+      });
+    });
+
     if (kind.name === 'postgres') {
       describe('ordering under an open transaction', () => {
         let db: Database;

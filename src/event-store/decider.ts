@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../shared/domain-error.js';
 import type { CommandContext } from '../shared/command-context.js';
-import { NO_STREAM, START, WrongExpectedRevisionError, type EventMetadata, type EventStore, type RecordedEvent } from './event-store.port.js';
+import { NO_STREAM, START, WrongExpectedRevisionError, type EventMetadata, type EventStore, type RecordedEvent, type StreamAppend } from './event-store.port.js';
 import { upcast } from './upcasting.js';
 
 export interface Decider<State extends { revision?: number }, Command, Event extends { type: string; data: any }> {
@@ -27,6 +27,60 @@ export function fold<State, Event>(initial: State, evolve: (s: State, e: Event) 
   return events.reduce((state, e) => evolve(state, upcast(e) as unknown as Event), initial);
 }
 
+type DeciderOf<State, Command, Event> = {
+  initial: State;
+  evolve(s: State, e: Event): State;
+  decide(c: Command, s: State, ctx: CommandContext): Event[];
+};
+
+/** A decision taken on one stream, not yet appended. */
+export interface Decision<State> {
+  streamId: string;
+  state: State;
+  /** Revision read (-1: no stream); the expected revision of the append. */
+  revision: number;
+  lastPosition: string;
+  /** What to append; nothing when the command changes nothing. */
+  append?: StreamAppend;
+  evolved: () => State;
+}
+
+/** Read the stream, fold it, decide: the first half of the one command path. */
+export async function decide<State, Command, Event extends { type: string; data: any }>(
+  store: EventStore,
+  streamId: string,
+  decider: DeciderOf<State, Command, Event>,
+  command: Command,
+  ctx: CommandContext,
+  /** Adds what the decision needs from outside the stream (e.g. the setting, duplicate matches). */
+  enrich?: (command: Command, state: State) => Promise<Command>,
+): Promise<Decision<State>> {
+  const history = await store.readStream(streamId);
+  const state = fold(decider.initial, decider.evolve, history);
+  const revision = history.length - 1;
+  const events = decider.decide(enrich ? await enrich(command, state) : command, state, ctx);
+  const metadata = metadataOf(ctx);
+  const append = events.length
+    ? { streamId, events: events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata })), expectedRevision: revision < 0 ? NO_STREAM : revision }
+    : undefined;
+  return {
+    streamId,
+    state,
+    revision,
+    lastPosition: history.at(-1)?.position ?? START,
+    append,
+    evolved: () => events.reduce((s, e) => decider.evolve(s, { ...e, metadata } as Event), state),
+  };
+}
+
+/** A concurrent writer got in between read and append: 409, never a lost update. */
+export function concurrencyConflict(error: unknown): unknown {
+  if (!(error instanceof WrongExpectedRevisionError)) return error;
+  return new DomainError(409, 'CONCURRENCY_CONFLICT', `${error.streamId} was changed by another request; read it again and retry`, {
+    currentVersion: error.actual,
+  });
+}
+
 /**
  * The one command-handling path: read the stream, fold it, decide, append with the revision read
  * as the expected revision. A concurrent writer makes the append fail: 409 CONCURRENCY_CONFLICT,
@@ -35,31 +89,17 @@ export function fold<State, Event>(initial: State, evolve: (s: State, e: Event) 
 export async function handleCommand<State, Command, Event extends { type: string; data: any }>(
   store: EventStore,
   streamId: string,
-  decider: { initial: State; evolve(s: State, e: Event): State; decide(c: Command, s: State, ctx: CommandContext): Event[] },
+  decider: DeciderOf<State, Command, Event>,
   command: Command,
   ctx: CommandContext,
-  /** Adds what the decision needs from outside the stream (e.g. the setting, duplicate matches). */
   enrich?: (command: Command, state: State) => Promise<Command>,
 ): Promise<Decided<State>> {
-  const history = await store.readStream(streamId);
-  const state = fold(decider.initial, decider.evolve, history);
-  const revision = history.length - 1;
-  const events = decider.decide(enrich ? await enrich(command, state) : command, state, ctx);
-  if (events.length === 0) {
-    return { state, revision, position: history.at(-1)?.position ?? START, appended: [] };
-  }
-  const metadata = metadataOf(ctx);
-  const newEvents = events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata }));
+  const decision = await decide(store, streamId, decider, command, ctx, enrich);
+  if (!decision.append) return { state: decision.state, revision: decision.revision, position: decision.lastPosition, appended: [] };
   try {
-    const result = await store.appendToStream(streamId, newEvents, { expectedRevision: revision < 0 ? NO_STREAM : revision });
-    const after = events.reduce((s, e) => decider.evolve(s, { ...e, metadata } as Event), state);
-    return { state: after, revision: result.nextRevision, position: result.position, appended: newEvents as any };
+    const result = await store.appendToStream(streamId, decision.append.events, { expectedRevision: decision.append.expectedRevision });
+    return { state: decision.evolved(), revision: result.nextRevision, position: result.position, appended: decision.append.events as any };
   } catch (error) {
-    if (error instanceof WrongExpectedRevisionError) {
-      throw new DomainError(409, 'CONCURRENCY_CONFLICT', `${streamId} was changed by another request; read it again and retry`, {
-        currentVersion: error.actual,
-      });
-    }
-    throw error;
+    throw concurrencyConflict(error);
   }
 }

@@ -61,8 +61,21 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
 export interface EventStore {
   appendToStream(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /**
+   * Appends to several streams. The SQL adapter does it in one transaction (all or nothing);
+   * EventStoreDB has no multi-stream transaction, so its adapter appends one stream after the
+   * other and a failure can leave the first ones written: callers must be idempotent per stream
+   * (the saga is). Results are in the order of `appends`.
+   */
+  appendToStreams(appends: StreamAppend[]): Promise<AppendResult[]>;
   /** Events of one stream in revision order; a missing stream reads as empty. */
   readStream(streamId: string, options?: { fromRevision?: number }): Promise<RecordedEvent[]>;
   /** Events of all streams with position > `after`, in position order, at most `limit`. */

@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../event-store/event-store.port.js';
 import type { Processor } from '../event-store/processor.js';
 import { ExecuteLeadCommand } from '../leads/lead.commands.js';
 import type { LeadQualified } from '../leads/lead.events.js';
-import { CreateRecordCommand } from '../records/record.commands.js';
+import { CreateConversionRecords } from '../records/record.commands.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { DomainError } from '../shared/domain-error.js';
 import { conversionSteps } from './lead-conversion.saga.js';
@@ -31,8 +31,7 @@ export class LeadConversionProcessor implements Processor {
     const qualified = event.data as LeadQualified['data'];
     const steps = conversionSteps(qualified);
     const ctx = this.context(event);
-    for (const create of steps.creates) await this.execute(new CreateRecordCommand(create, ctx));
-    await this.execute(new ExecuteLeadCommand({ type: 'RecordConversionCompleted', ...steps.completed }, ctx));
+    await this.execute(new CreateConversionRecords(steps.creates, { type: 'RecordConversionCompleted', ...steps.completed }, ctx));
   }
 
   /** After the last retry: the failure is recorded on the lead, where salespeople see it. */

@@ -1,14 +1,23 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { handleCommand } from '../event-store/decider.js';
+import { concurrencyConflict, decide } from '../event-store/decider.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
+import { decideLead, evolveLead, initialLead, type LeadCommand } from '../leads/lead.decider.js';
+import { leadStream } from '../leads/lead.events.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { decideRecord, evolveRecord, initialRecord, type CreateRecord } from './record.decider.js';
 import { recordStream } from './record-kinds.js';
 
-export class CreateRecordCommand extends Command<{ created: boolean; position: string }> {
+/**
+ * Creates a qualification's records and records the lead's conversion as completed: every
+ * decision is taken on its own stream by its own decider, and all that they decide is appended
+ * at once (one transaction on the SQL store). Records that already exist for this qualification
+ * decide nothing, so a repeated conversion completes only what is missing.
+ */
+export class CreateConversionRecords extends Command<{ created: number }> {
   constructor(
-    readonly command: CreateRecord,
+    readonly creates: CreateRecord[],
+    readonly completed: Extract<LeadCommand, { type: 'RecordConversionCompleted' }>,
     readonly ctx: CommandContext,
   ) {
     super();
@@ -16,14 +25,23 @@ export class CreateRecordCommand extends Command<{ created: boolean; position: s
 }
 
 const recordDecider = { initial: initialRecord, evolve: evolveRecord, decide: decideRecord };
+const leadDecider = { initial: initialLead, evolve: evolveLead, decide: decideLead };
 
-@CommandHandler(CreateRecordCommand)
-export class CreateRecordHandler implements ICommandHandler<CreateRecordCommand> {
+@CommandHandler(CreateConversionRecords)
+export class CreateConversionRecordsHandler implements ICommandHandler<CreateConversionRecords> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  /** Appends with NO_STREAM (the stream is new): of two racing creators exactly one writes. */
-  async execute({ command, ctx }: CreateRecordCommand) {
-    const result = await handleCommand(this.store, recordStream(command.kind, command.id), recordDecider, command, ctx);
-    return { created: result.appended.length > 0, position: result.position };
+  async execute({ creates, completed, ctx }: CreateConversionRecords) {
+    const decisions = await Promise.all([
+      ...creates.map((create) => decide(this.store, recordStream(create.kind, create.id), recordDecider, create, ctx)),
+      decide(this.store, leadStream(completed.leadId), leadDecider, completed as LeadCommand, ctx),
+    ]);
+    const appends = decisions.flatMap((d) => (d.append ? [d.append] : []));
+    try {
+      await this.store.appendToStreams(appends);
+    } catch (error) {
+      throw concurrencyConflict(error);
+    }
+    return { created: appends.length };
   }
 }

@@ -3,7 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Database } from '../database/database.js';
 import { Processors } from '../event-store/event-store.module.js';
-import { CreateRecordHandler } from './record.commands.js';
+import { CreateConversionRecordsHandler } from './record.commands.js';
 import { AccountRow, ContactRow, OpportunityRow } from './records.entities.js';
 import { RecordsProjection } from './records.projection.js';
 import { GetRecordHandler, ListRecordsHandler, RECORD_CONTROLLERS } from './records.queries.js';
@@ -11,7 +11,7 @@ import { GetRecordHandler, ListRecordsHandler, RECORD_CONTROLLERS } from './reco
 @Module({
   imports: [CqrsModule, TypeOrmModule.forFeature([AccountRow, ContactRow, OpportunityRow])],
   controllers: RECORD_CONTROLLERS,
-  providers: [CreateRecordHandler, ListRecordsHandler, GetRecordHandler],
+  providers: [CreateConversionRecordsHandler, ListRecordsHandler, GetRecordHandler],
 })
 export class RecordsModule implements OnModuleInit {
   constructor(

@@ -7,7 +7,7 @@ import {
 } from '@eventstore/db-client';
 import {
   ANY, NO_STREAM, START, STREAM_EXISTS, WrongExpectedRevisionError,
-  type AppendResult, type EventMetadata, type EventStore, type ExpectedRevision, type NewEvent, type RecordedEvent,
+  type AppendResult, type EventMetadata, type EventStore, type ExpectedRevision, type NewEvent, type RecordedEvent, type StreamAppend,
 } from '../event-store.port.js';
 
 /** Servers before 22.6 send this (uint64 -1) as the commit position of events read from a stream. */
@@ -67,6 +67,13 @@ export class EsdbEventStore implements EventStore {
     const commit = result.position?.commit ?? (await this.commitPositionAt(streamId, result.nextExpectedRevision));
     this.notify();
     return { nextRevision: Number(result.nextExpectedRevision), position: commit.toString() };
+  }
+
+  /** Not atomic across streams (EventStoreDB has no such transaction): one append after the other. */
+  async appendToStreams(appends: StreamAppend[]): Promise<AppendResult[]> {
+    const results: AppendResult[] = [];
+    for (const { streamId, events, expectedRevision } of appends) results.push(await this.appendToStream(streamId, events, { expectedRevision }));
+    return results;
   }
 
   async readStream(streamId: string, options: { fromRevision?: number } = {}): Promise<RecordedEvent[]> {

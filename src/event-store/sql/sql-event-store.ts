@@ -12,6 +12,7 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type RecordedEvent,
+  type StreamAppend,
 } from '../event-store.port.js';
 
 /** Arbitrary constant naming the PostgreSQL advisory lock that serialises appends. */
@@ -55,17 +56,8 @@ export class SqlEventStore implements EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) throw new Error('appendToStream needs at least one event');
     const result = await this.db.transactionSql(async (sql) => {
-      if (!this.db.isSqlite) await sql('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
-      const rows = await sql(`SELECT revision FROM streams WHERE stream_id = ${this.p(1)}`, [streamId]);
-      const current = rows.length ? Number(rows[0].revision) : -1;
-      if (!matches(expectedRevision, current)) {
-        // Not where the client expected: unless this is a retry of an append that already
-        // happened (same event ids), it is a conflict.
-        const replay = await this.findRetriedAppend(sql, streamId, events);
-        if (replay) return replay;
-        throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
-      }
-      return this.insert(sql, streamId, current, events);
+      await this.lockForAppend(sql);
+      return this.appendInTransaction(sql, { streamId, events, expectedRevision });
     }).catch(async (error) => {
       // An event id that is already stored, at the expected revision (ANY, or a retry racing the
       // original): answer as the original append did.
@@ -76,6 +68,19 @@ export class SqlEventStore implements EventStore {
     });
     if (!result.replayed) this.appended.emit('appended');
     return { nextRevision: result.nextRevision, position: result.position };
+  }
+
+  /** All or nothing: one transaction, so a conflict on any stream appends nothing anywhere. */
+  async appendToStreams(appends: StreamAppend[]): Promise<AppendResult[]> {
+    if (appends.length === 0) return [];
+    const results = await this.db.transactionSql(async (sql) => {
+      await this.lockForAppend(sql);
+      const out = [];
+      for (const append of appends) out.push(await this.appendInTransaction(sql, append));
+      return out;
+    });
+    if (results.some((r) => !r.replayed)) this.appended.emit('appended');
+    return results.map(({ nextRevision, position }) => ({ nextRevision, position }));
   }
 
   async readStream(streamId: string, options: { fromRevision?: number } = {}): Promise<RecordedEvent[]> {
@@ -106,6 +111,25 @@ export class SqlEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.appended.removeAllListeners();
+  }
+
+  /** Serialises appends so that position order is commit order (see the class comment). */
+  private async lockForAppend(sql: SqlRunner): Promise<void> {
+    if (!this.db.isSqlite) await sql('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
+  }
+
+  private async appendInTransaction(sql: SqlRunner, { streamId, events, expectedRevision }: StreamAppend) {
+    if (events.length === 0) throw new Error('an append needs at least one event');
+    const rows = await sql(`SELECT revision FROM streams WHERE stream_id = ${this.p(1)}`, [streamId]);
+    const current = rows.length ? Number(rows[0].revision) : -1;
+    if (!matches(expectedRevision, current)) {
+      // Not where the client expected: unless this is a retry of an append that already
+      // happened (same event ids), it is a conflict.
+      const replay = await this.findRetriedAppend(sql, streamId, events);
+      if (replay) return replay;
+      throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
+    }
+    return this.insert(sql, streamId, current, events);
   }
 
   private p(n: number): string {
