@@ -133,6 +133,7 @@ for (const kind of kinds) {
           `/leads?minPosition=${position}`,
           `/leads/${id}`,
           `/leads/${id}/history`,
+          '/settings/qualify-lead',
           '/settings/qualify-lead/history',
           '/settings/qualify-lead/as-of?at=2020-01-01T00:00:00Z',
           '/analytics/qualifications',

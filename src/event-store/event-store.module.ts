@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Global, Inject, Injectable, Logger, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -18,6 +20,8 @@ export class Processors implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly logger = new Logger(Processors.name);
   private readonly runners = new Map<string, ProcessorRunner>();
   private started = false;
+  /** Lease owner name of this application instance (two apps in one process are two owners). */
+  private readonly instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -27,7 +31,7 @@ export class Processors implements OnApplicationBootstrap, BeforeApplicationShut
 
   register(processor: Processor): ProcessorRunner {
     if (this.runners.has(processor.name)) throw new Error(`processor ${processor.name} registered twice`);
-    const runner = new ProcessorRunner(processor, this.store, this.db, { ...DEFAULT_RUNNER_OPTIONS, ...this.config.processors });
+    const runner = new ProcessorRunner(processor, this.store, this.db, { ...DEFAULT_RUNNER_OPTIONS, ...this.config.processors, instanceId: this.instanceId });
     this.runners.set(processor.name, runner);
     if (this.started) runner.start();
     return runner;

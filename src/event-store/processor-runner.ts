@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { Database, SqlRunner } from '../database/database.js';
 import { comparePositions, START, type EventStore, type RecordedEvent } from './event-store.port.js';
@@ -33,7 +34,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   pollMs: 250,
   performConcurrency: 16,
   coalesceMs: 15,
-  instanceId: `${process.pid}-${randomUUID().slice(0, 8)}`,
+  instanceId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
 };
 
 export type ProcessorState = 'starting' | 'running' | 'standby' | 'retrying' | 'stopped';

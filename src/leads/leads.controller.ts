@@ -71,16 +71,22 @@ export class LeadsController {
   @ApiProblems(400, 401, 403, 413)
   async qualifyMany(@Body() body: BulkQualifyLeadsDto, @Ctx() ctx: CommandContext): Promise<BulkQualifyResultDto> {
     const { leadIds, ...options } = body;
-    const results: BulkQualifyOutcome[] = [];
-    for (const raw of leadIds) {
-      const leadId = raw.toLowerCase();
-      try {
-        results.push({ status: 202, ...(await this.qualifyOne(leadId, options, { ...ctx, causationId: `${ctx.causationId}/${leadId}`, now: new Date() })) });
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        results.push({ ...error.extra, leadId, status: error.status, code: error.code, detail: error.message });
+    // A few at a time: independent leads, but one request must not monopolise the database.
+    const results: BulkQualifyOutcome[] = new Array(leadIds.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < leadIds.length) {
+        const index = next++;
+        const leadId = leadIds[index].toLowerCase();
+        try {
+          results[index] = { status: 202, ...(await this.qualifyOne(leadId, options, { ...ctx, causationId: `${ctx.causationId}/${leadId}`, now: new Date() })) };
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          results[index] = { ...error.extra, leadId, status: error.status, code: error.code, detail: error.message };
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, leadIds.length) }, worker));
     return { results };
   }
 

@@ -126,6 +126,12 @@ export async function auditConversions(sql: Sql, { tolerate = [] as string[] } =
  * record event: the moment the audit can judge.
  */
 export async function conversionsSettled(sql: Sql): Promise<boolean> {
+  const [{ qualified: q, outcomes: o }] = await sql(
+    `SELECT SUM(CASE WHEN type = 'LeadQualified' THEN 1 ELSE 0 END) AS qualified, SUM(CASE WHEN type <> 'LeadQualified' THEN 1 ELSE 0 END) AS outcomes
+       FROM events WHERE type IN ('LeadQualified', 'LeadConversionCompleted', 'LeadConversionFailed')`,
+  );
+  // Cheap first: fewer outcomes than qualifications means not yet (a qualification has at most one).
+  if (Number(o ?? 0) < Number(q ?? 0)) return false;
   const outcomes = new Set(
     (await sql(`SELECT data FROM events WHERE type IN ('LeadConversionCompleted', 'LeadConversionFailed')`)).map((r) => json(r.data).qualificationId),
   );
