@@ -27,6 +27,13 @@ export async function upsertRows(
   onConflict: 'update' | 'ignore' = 'update',
 ): Promise<void> {
   const updates = onConflict === 'ignore' ? [] : columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`);
+  const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+  if (dialect === 'sqlite') {
+    // In-process SQLite: one cached single-row statement per row beats parsing a huge one.
+    const statement = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders(dialect, columns.length)}) ON CONFLICT (${key.join(', ')}) ${conflict}`;
+    for (const row of rows) await sql(statement, columns.map((c) => toSqlValue(dialect, row[c])));
+    return;
+  }
   for (let start = 0; start < rows.length; start += chunkSize) {
     const chunk = rows.slice(start, start + chunkSize);
     const params: unknown[] = [];
@@ -35,7 +42,6 @@ export async function upsertRows(
       for (const c of columns) params.push(toSqlValue(dialect, row[c]));
       return `(${list})`;
     });
-    const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
     await sql(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${key.join(', ')}) ${conflict}`, params);
   }
 }
@@ -43,6 +49,11 @@ export async function upsertRows(
 /** Selects rows whose `column` is in `values`, in chunks that fit the parameter limit. */
 export async function selectIn<T>(sql: SqlRunner, dialect: Dialect, table: string, column: string, values: readonly unknown[]): Promise<T[]> {
   const out: T[] = [];
+  if (dialect === 'sqlite') {
+    const statement = `SELECT * FROM ${table} WHERE ${column} = ?`;
+    for (const value of values) out.push(...(await sql(statement, [value])));
+    return out;
+  }
   for (let start = 0; start < values.length; start += 900) {
     const chunk = values.slice(start, start + 900);
     out.push(...(await sql(`SELECT * FROM ${table} WHERE ${column} IN (${placeholders(dialect, chunk.length)})`, chunk as unknown[])));

@@ -166,6 +166,9 @@ export class ProcessorRunner {
         }
         await this.process(events);
         this.lastError = null;
+        // SQLite work resolves synchronously, so without this the loop would run on microtasks
+        // alone and starve incoming requests for as long as it has a backlog (a rebuild).
+        await new Promise((resolve) => setImmediate(resolve));
         // Caught up: let appends gather for a moment instead of paying a transaction per event
         // while commands trickle in one by one (most of the cost of a batch is fixed).
         if (events.length < this.options.batchSize) await delay(this.options.coalesceMs);

@@ -14,8 +14,6 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('ix_lead_details_last_name', ['lastName', 'id'])
 @Index('ix_lead_details_topic', ['topic', 'id'])
 @Index('ix_lead_details_updated', ['updatedAt', 'id'])
-@Index('ix_lead_details_email', ['emailKey'])
-@Index('ix_lead_details_company', ['companyKey'])
 export class LeadDetailsRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ type: 'varchar', length: 200 }) topic: string;
@@ -40,9 +38,6 @@ export class LeadDetailsRow {
   @Column({ type: 'text', nullable: true }) description: string | null;
   @Column({ name: 'existing_account_id', type: 'varchar', length: 36, nullable: true }) existingAccountId: string | null;
   @Column({ name: 'existing_contact_id', type: 'varchar', length: 36, nullable: true }) existingContactId: string | null;
-  /** Lower-cased email and trimmed lower-cased company name: the keys of search and duplicate detection. */
-  @Column({ name: 'email_key', type: 'varchar', length: 254, nullable: true }) emailKey: string | null;
-  @Column({ name: 'company_key', type: 'varchar', length: 160, nullable: true }) companyKey: string | null;
   /** Lower-cased "first last company email", for the q filter. */
   @Column({ name: 'search_text', type: 'varchar', length: 600 }) searchText: string;
   @Column({ type: 'varchar', length: 15 }) status: string;

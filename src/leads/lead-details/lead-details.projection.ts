@@ -36,8 +36,6 @@ export const FIELD_COLUMNS: Record<keyof LeadFields, string> = {
 const COLUMNS = [
   'id',
   ...Object.values(FIELD_COLUMNS),
-  'email_key',
-  'company_key',
   'search_text',
   'status',
   'status_reason',
@@ -103,25 +101,39 @@ function leadIdOf(event: RecordedEvent): string {
   return event.data.leadId ?? event.streamId.slice('lead-'.length);
 }
 
+const FIELD_ENTRIES = Object.entries(FIELD_COLUMNS);
+
+/** A row with every column, in column order (one object shape, so the upsert loop stays fast). */
+function emptyRow(id: string): Row {
+  const row = {} as Record<string, unknown>;
+  for (const column of COLUMNS) row[column] = null;
+  row.id = id;
+  return row as Row;
+}
+
+/**
+ * Applies one event to the lead's row, in place (the rows of a batch are this call's own copies).
+ * Returns undefined for events of a lead whose creation this model has not seen.
+ */
 function evolveRow(row: Row | undefined, event: RecordedEvent & LeadEvent, id: string): Row | undefined {
   const at = event.metadata.at ?? event.createdAt.toISOString();
-  const base = { version: event.revision, position: event.position, updated_at: at };
   if (event.type === 'LeadCreated') {
-    const created = { id, status: 'Open', status_reason: 'New', created_at: at, created_by: event.metadata.userId } as Row;
-    for (const c of COLUMNS) if (!(c in created)) (created as any)[c] = null;
-    return withKeys({ ...created, ...fieldsToColumns(event.data), ...base });
+    row = emptyRow(id);
+    Object.assign(row, { status: 'Open', status_reason: 'New', created_at: at, created_by: event.metadata.userId });
+    setFields(row, event.data);
   }
-  if (!row) return undefined; // an event of a lead whose creation this model has not seen: nothing to show
+  if (!row) return undefined;
+  row.version = event.revision;
+  row.position = event.position;
+  row.updated_at = at;
   switch (event.type) {
-    case 'LeadUpdated': {
-      const { statusReason, ...fields } = event.data;
-      return withKeys({ ...row, ...fieldsToColumns(fields), ...(statusReason ? { status_reason: statusReason } : {}), ...base });
-    }
+    case 'LeadUpdated':
+      setFields(row, event.data);
+      if (event.data.statusReason) row.status_reason = event.data.statusReason;
+      break;
     case 'LeadQualified': {
       const d = event.data;
-      return {
-        ...row,
-        ...base,
+      Object.assign(row, {
         status: 'Qualified',
         status_reason: 'Qualified',
         qualification_id: d.qualificationId,
@@ -136,39 +148,36 @@ function evolveRow(row: Row | undefined, event: RecordedEvent & LeadEvent, id: s
         account_id: null,
         contact_id: null,
         opportunity_id: null,
-      };
+      });
+      break;
     }
     case 'LeadConversionCompleted': {
       const d = event.data;
-      if (d.qualificationId !== row.qualification_id) return { ...row, ...base };
-      return { ...row, ...base, conversion: 'completed', account_id: d.accountId, contact_id: d.contactId, opportunity_id: d.opportunityId };
+      if (d.qualificationId === row.qualification_id) Object.assign(row, { conversion: 'completed', account_id: d.accountId, contact_id: d.contactId, opportunity_id: d.opportunityId });
+      break;
     }
-    case 'LeadConversionFailed': {
-      const d = event.data;
-      if (d.qualificationId !== row.qualification_id) return { ...row, ...base };
-      return { ...row, ...base, conversion: 'failed', conversion_failure_reason: d.reason };
-    }
+    case 'LeadConversionFailed':
+      if (event.data.qualificationId === row.qualification_id) Object.assign(row, { conversion: 'failed', conversion_failure_reason: event.data.reason });
+      break;
     case 'LeadDisqualified':
-      return { ...row, ...base, status: 'Disqualified', status_reason: event.data.statusReason, disqualified_at: at };
+      Object.assign(row, { status: 'Disqualified', status_reason: event.data.statusReason, disqualified_at: at });
+      break;
     case 'LeadReactivated':
-      return { ...row, ...base, status: 'Open', status_reason: 'New' };
-    default:
-      return { ...row, ...base };
+      Object.assign(row, { status: 'Open', status_reason: 'New', disqualified_at: null });
+      break;
   }
+  return row;
 }
 
-function fieldsToColumns(fields: Partial<LeadFields> & { leadId?: string }): Partial<Row> {
-  const out: Record<string, unknown> = {};
-  for (const [field, column] of Object.entries(FIELD_COLUMNS)) {
+/** Copies the lead fields an event carries onto their columns, and refreshes the search text. */
+function setFields(row: Row, fields: Partial<LeadFields>): void {
+  for (const [field, column] of FIELD_ENTRIES) {
     const value = (fields as Record<string, unknown>)[field];
-    if (value !== undefined) out[column] = value;
+    if (value !== undefined) (row as Record<string, unknown>)[column] = value;
   }
-  return out as Partial<Row>;
+  withKeys(row);
 }
 
-function withKeys(row: Row): Row {
-  const email = row.email ? String(row.email).toLowerCase() : null;
-  const company = row.company_name ? String(row.company_name).trim().toLowerCase() : null;
-  const search = [row.first_name, row.last_name, row.company_name, row.email].filter(Boolean).join(' ').toLowerCase();
-  return { ...row, email_key: email, company_key: company, search_text: search };
+function withKeys(row: Row): void {
+  row.search_text = [row.first_name, row.last_name, row.company_name, row.email].filter(Boolean).join(' ').toLowerCase();
 }
