@@ -50,7 +50,7 @@ export async function testDatabaseKinds(options: { memory?: boolean } = {}): Pro
   const pgUp = await reachable;
   if (!pgUp && !warned) {
     warned = true;
-    console.warn(`SKIPPED: PostgreSQL suites (no server at ${POSTGRES_ADMIN_URL}; set REQUIRE_POSTGRES=1 to fail instead)`);
+    process.stderr.write(`SKIPPED: PostgreSQL suites (no server at ${POSTGRES_ADMIN_URL}; set REQUIRE_POSTGRES=1 to fail instead)\n`);
   }
   const kinds: TestDatabaseKind[] = [
     { name: 'sqlite-file', available: true, create: createSqliteFile },
