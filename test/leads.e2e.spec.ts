@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { comparePositions, EVENT_STORE, type EventStore, type RecordedEvent } from '../src/event-store/event-store.port.js';
 import { startTestApp, type Response, type TestApp } from './support/app.js';
 import { testDatabaseKinds } from './support/databases.js';
+import { aFullLead } from './support/fixtures.js';
 
 const kinds = await testDatabaseKinds();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -59,30 +60,7 @@ for (const kind of kinds) {
     describe('POST /leads', () => {
       it('creates a lead under the client-chosen id: 201 {id, version: 0, position}, LeadCreated with every field', async () => {
         const id = randomUUID();
-        const fields = {
-          topic: 'Fleet renewal',
-          firstName: 'Jane',
-          lastName: 'Doe',
-          jobTitle: 'Buyer',
-          companyName: 'Acme',
-          email: 'jane@acme.example',
-          businessPhone: '+33 1 23 45 67 89',
-          mobilePhone: '+33 6 12 34 56 78',
-          website: 'https://acme.example',
-          street: '1 rue de la Paix',
-          city: 'Paris',
-          stateOrProvince: 'IDF',
-          postalCode: '75002',
-          country: 'France',
-          leadSource: 'TradeShow',
-          rating: 'Hot',
-          budgetAmount: 12000.5,
-          estimatedValue: 30000,
-          purchaseTimeframe: 'ThisQuarter',
-          description: 'Wants 40 vans',
-          existingAccountId: randomUUID(),
-          existingContactId: randomUUID(),
-        };
+        const fields = aFullLead({ existingAccountId: randomUUID(), existingContactId: randomUUID() });
         const res = await t.request('POST', '/leads', { as: 'salesperson', body: { id, ...fields } });
         expect(res.status).toBe(201);
         expect(res.body).toEqual({ id, version: 0, position: expect.stringMatching(POSITION) });

@@ -10,6 +10,7 @@ import { LeadDetailsProjection } from '../src/leads/lead-details/lead-details.pr
 import { SettingHistoryRow } from '../src/qualify-setting/setting-history/setting-history.entity.js';
 import { SettingHistoryProjection } from '../src/qualify-setting/setting-history/setting-history.projection.js';
 import { testDatabaseKinds, type TestDatabase } from './support/databases.js';
+import { aFullLead } from './support/fixtures.js';
 
 const kinds = await testDatabaseKinds();
 const READ_MODEL_ENTITIES = [LeadDetailsRow, SettingHistoryRow, QualificationStatsDailyRow, AnalyticsLeadRow, AnalyticsRecordRow];
@@ -37,30 +38,7 @@ const plan = (accountId: string | null, contactId: string | null, opportunityId:
   opportunity: { action: opportunityId ? 'create' : 'none', id: opportunityId },
 });
 
-const ALL_FIELDS = {
-  topic: 'Fleet renewal',
-  firstName: 'Jane',
-  lastName: 'Doe',
-  jobTitle: 'Buyer',
-  companyName: '  Acme Corp ',
-  email: 'Jane.Doe@Acme.example',
-  businessPhone: '+33 1 23 45 67 89',
-  mobilePhone: '+33 6 12 34 56 78',
-  website: 'https://acme.example',
-  street: '1 rue de la Paix',
-  city: 'Paris',
-  stateOrProvince: 'IDF',
-  postalCode: '75002',
-  country: 'France',
-  leadSource: 'TradeShow',
-  rating: 'Hot',
-  budgetAmount: 12000.5,
-  estimatedValue: 30000,
-  purchaseTimeframe: 'ThisQuarter',
-  description: 'Wants 40 vans',
-  existingAccountId: null,
-  existingContactId: null,
-};
+const ALL_FIELDS = aFullLead({ companyName: '  Acme Corp ', email: 'Jane.Doe@Acme.example', existingAccountId: null, existingContactId: null });
 
 for (const kind of kinds) {
   (kind.available ? describe : describe.skip)(`projections applied directly on ${kind.name}`, () => {

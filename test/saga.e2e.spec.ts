@@ -7,6 +7,7 @@ import { startTestApp, type Response, type TestApp } from './support/app.js';
 import { auditConversions } from './support/conversion-audit.js';
 import { testDatabaseKinds } from './support/databases.js';
 import { eventually, newEvent } from './support/events.js';
+import { aFullLead } from './support/fixtures.js';
 
 const kinds = await testDatabaseKinds();
 const KINDS = ['account', 'contact', 'opportunity'] as const;
@@ -39,28 +40,9 @@ for (const kind of kinds) {
     async function createLead(fields: Record<string, unknown> = {}): Promise<string> {
       const id = randomUUID();
       const tag = id.slice(0, 8);
-      const body = {
-        id,
-        topic: `Fleet renewal ${tag}`,
-        firstName: 'Jane',
-        lastName: 'Doe',
-        jobTitle: 'Buyer',
-        companyName: `Acme ${tag}`,
-        email: `jane.${tag}@acme.example`,
-        businessPhone: '+33 1 23 45 67 89',
-        mobilePhone: '+33 6 12 34 56 78',
-        website: 'https://acme.example',
-        street: '1 rue de la Paix',
-        city: 'Paris',
-        stateOrProvince: 'IDF',
-        postalCode: '75002',
-        country: 'France',
-        budgetAmount: 12000.5,
-        estimatedValue: 30000,
-        purchaseTimeframe: 'ThisQuarter',
-        description: 'Wants 40 vans',
-        ...fields,
-      };
+      // No leadSource/rating unless the test gives them: the saga does not map them.
+      const { leadSource: _s, rating: _r, ...lead } = aFullLead({ topic: `Fleet renewal ${tag}`, companyName: `Acme ${tag}`, email: `jane.${tag}@acme.example` });
+      const body = { id, ...lead, ...fields };
       const res = await t.request('POST', '/leads', { as: 'salesperson', body });
       expect(res.status).toBe(201);
       return id;
