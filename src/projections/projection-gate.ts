@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { Database } from '../database/database.js';
 import { EVENT_STORE, comparePositions, START, type EventStore } from '../event-store/event-store.port.js';
 import { Processors } from '../event-store/event-store.module.js';
+import { Checkpoints } from '../event-store/checkpoints.js';
 import { CheckpointRow } from '../event-store/processor.entities.js';
 import { DomainError } from '../shared/domain-error.js';
 
@@ -16,11 +17,15 @@ export const MIN_POSITION_WAIT_MS = 5_000;
  */
 @Injectable()
 export class ProjectionGate {
+  private readonly checkpoints: Checkpoints;
+
   constructor(
     private readonly processors: Processors,
     private readonly db: Database,
     @Inject(EVENT_STORE) private readonly store: EventStore,
-  ) {}
+  ) {
+    this.checkpoints = new Checkpoints(db);
+  }
 
   /** Returns the position the projections have reached (the lowest of them). */
   async ready(names: readonly string[], minPosition?: string): Promise<string> {
@@ -35,8 +40,8 @@ export class ProjectionGate {
           checkpoint: await runner.storedCheckpoint(),
         });
       }
-      const row = await this.db.read((m) => m.findOneBy(CheckpointRow, { processor: name }));
-      const checkpoint = refuseRebuilding(name, row);
+      const row = await this.checkpoints.get((sql, params) => this.db.query(sql, params), name);
+      const checkpoint = refuseRebuilding(name, row ? { position: row.position, rebuildTarget: row.rebuildTarget } : null);
       if (lowest === undefined || comparePositions(checkpoint, lowest) < 0) lowest = checkpoint;
     }
     return lowest ?? (await this.store.headPosition());
@@ -70,7 +75,7 @@ export class ProjectionGate {
 }
 
 /** The projection's checkpoint, unless a rebuild has not yet caught up with its target: 503. */
-function refuseRebuilding(name: string, row: CheckpointRow | null): string {
+function refuseRebuilding(name: string, row: Pick<CheckpointRow, 'position' | 'rebuildTarget'> | null): string {
   const checkpoint = row?.position ?? START;
   if (row?.rebuildTarget && comparePositions(checkpoint, row.rebuildTarget) < 0) {
     throw new DomainError(503, 'PROJECTION_REBUILDING', `${name} is being rebuilt (at ${checkpoint} of ${row.rebuildTarget}); retry shortly`, {
