@@ -334,6 +334,7 @@ export class ProcessorRunner {
     if (wasRunning) await this.stop();
     await this.db.transactionSql(async (sql) => {
       await this.processor.reset!(sql);
+      if (head !== START) await this.processor.suspendIndexes?.(sql);
       await this.checkpoints.restart(sql, this.name, head === START ? null : head);
     });
     this.logger.log(`rebuild started: replaying up to position ${head}`);
@@ -343,13 +344,24 @@ export class ProcessorRunner {
     if (wasRunning) this.start();
   }
 
+  /**
+   * Restores the indexes and clears the rebuild mark in one transaction: queries stay refused until
+   * both are done. A failure keeps the mark and is tried again after the next batch.
+   */
   private async finishRebuild(): Promise<void> {
     const target = this.rebuildTarget;
+    if (!target) return;
     this.rebuildTarget = null;
-    await this.db
-      .transactionSql((sql) => this.checkpoints.clearRebuild(sql, this.name, target!))
-      .catch((error) => this.logger.error(`could not clear the rebuild mark: ${error.message}`));
-    this.logger.log(`rebuild finished at position ${target} in ${Date.now() - this.rebuildStartedAt} ms`);
+    try {
+      await this.db.transactionSql(async (sql) => {
+        await this.processor.restoreIndexes?.(sql);
+        await this.checkpoints.clearRebuild(sql, this.name, target);
+      });
+      this.logger.log(`rebuild finished at position ${target} in ${Date.now() - this.rebuildStartedAt} ms`);
+    } catch (error) {
+      this.rebuildTarget = target;
+      this.logger.error(`could not finish the rebuild, will retry: ${(error as Error).message}`);
+    }
   }
 
   /** Takes or renews the lease; loads the committed checkpoint whenever it is (re)taken. */
@@ -382,6 +394,8 @@ export class ProcessorRunner {
       else this.logger.log(`lease taken by ${me} at checkpoint ${taken.position}`);
       this.checkpoint = taken.position;
       this.rebuildTarget = taken.rebuildTarget;
+      // A rebuild whose replay ended on another instance, or before a crash, finishes here.
+      if (this.rebuildTarget && comparePositions(this.checkpoint, this.rebuildTarget) >= 0) await this.finishRebuild();
     }
     return true;
   }

@@ -20,4 +20,11 @@ export interface Processor {
   giveUp?(event: RecordedEvent, error: Error): Promise<void>;
   /** Drops the read model's rows so that a rebuild can replay from the start. */
   reset?(sql: SqlRunner): Promise<void>;
+  /**
+   * Around a rebuild: secondary indexes that only queries need can be dropped while the replay
+   * runs (queries answer 503 meanwhile) and built once at the end, which is much cheaper than
+   * maintaining them row by row. restoreIndexes must be idempotent (a crash may repeat it).
+   */
+  suspendIndexes?(sql: SqlRunner): Promise<void>;
+  restoreIndexes?(sql: SqlRunner): Promise<void>;
 }

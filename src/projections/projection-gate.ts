@@ -77,7 +77,8 @@ export class ProjectionGate {
 /** The projection's checkpoint, unless a rebuild has not yet caught up with its target: 503. */
 function refuseRebuilding(name: string, row: Pick<CheckpointRow, 'position' | 'rebuildTarget'> | null): string {
   const checkpoint = row?.position ?? START;
-  if (row?.rebuildTarget && comparePositions(checkpoint, row.rebuildTarget) < 0) {
+  // Until the runner clears the mark: the replay reached its target and the indexes are back.
+  if (row?.rebuildTarget) {
     throw new DomainError(503, 'PROJECTION_REBUILDING', `${name} is being rebuilt (at ${checkpoint} of ${row.rebuildTarget}); retry shortly`, {
       retryAfter: 5,
       projection: name,

@@ -32,7 +32,7 @@ export class ProjectionsController {
       const row = checkpoints.find((c) => c.processor === runner.name);
       const checkpoint = row?.position ?? '0';
       const local = runner.status();
-      const rebuilding = !!row?.rebuildTarget && BigInt(checkpoint) < BigInt(row.rebuildTarget);
+      const rebuilding = !!row?.rebuildTarget;
       return {
         name: runner.name,
         kind: runner.processor.reset ? 'projection' : 'saga',

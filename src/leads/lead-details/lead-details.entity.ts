@@ -14,6 +14,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('ix_lead_details_last_name', ['lastName', 'id'])
 @Index('ix_lead_details_topic', ['topic', 'id'])
 @Index('ix_lead_details_updated', ['updatedAt', 'id'])
+// LEAD_DETAILS_INDEXES below repeats these in SQL for rebuilds: keep the two lists alike.
 export class LeadDetailsRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ type: 'varchar', length: 200 }) topic: string;
@@ -64,3 +65,15 @@ export class LeadDetailsRow {
   @Column({ name: 'contact_id', type: 'varchar', length: 36, nullable: true }) contactId: string | null;
   @Column({ name: 'opportunity_id', type: 'varchar', length: 36, nullable: true }) opportunityId: string | null;
 }
+
+/** The secondary indexes above, as SQL: dropped during a rebuild and built again at its end. */
+export const LEAD_DETAILS_INDEXES: [name: string, columns: string][] = [
+  ['ix_lead_details_created', 'created_at, id'],
+  ['ix_lead_details_status_created', 'status, created_at, id'],
+  ['ix_lead_details_source_created', 'lead_source, created_at, id'],
+  ['ix_lead_details_rating_created', 'rating, created_at, id'],
+  ['ix_lead_details_qualified', 'qualified_at'],
+  ['ix_lead_details_last_name', 'last_name, id'],
+  ['ix_lead_details_topic', 'topic, id'],
+  ['ix_lead_details_updated', 'updated_at, id'],
+];

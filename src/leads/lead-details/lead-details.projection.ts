@@ -1,6 +1,7 @@
 import type { SqlRunner } from '../../database/database.js';
 import type { Database } from '../../database/database.js';
 import { selectIn, upsertRows } from '../../database/sql.js';
+import { LEAD_DETAILS_INDEXES } from './lead-details.entity.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Processor } from '../../event-store/processor.js';
 import type { LeadEvent, LeadFields } from '../lead.events.js';
@@ -94,6 +95,15 @@ export class LeadDetailsProjection implements Processor {
 
   async reset(sql: SqlRunner): Promise<void> {
     await sql('DELETE FROM lead_details');
+  }
+
+  /** A replay maintains no query index row by row; building them once at the end is faster. */
+  async suspendIndexes(sql: SqlRunner): Promise<void> {
+    for (const [name] of LEAD_DETAILS_INDEXES) await sql(`DROP INDEX IF EXISTS ${name}`);
+  }
+
+  async restoreIndexes(sql: SqlRunner): Promise<void> {
+    for (const [name, columns] of LEAD_DETAILS_INDEXES) await sql(`CREATE INDEX IF NOT EXISTS ${name} ON lead_details (${columns})`);
   }
 }
 
