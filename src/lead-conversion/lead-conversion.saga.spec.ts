@@ -3,29 +3,10 @@ import type { LeadFields, LeadQualified, PlannedRecord, QualificationPlan } from
 import type { CreateRecord } from '../records/record.decider.js';
 import { derivedRecordId } from '../shared/record-ids.js';
 import { conversionSteps, type ConversionSteps } from './lead-conversion.saga.js';
+import { adaLovelaceLead } from '../../test/support/fixtures.js';
 
-const fullLead = (): LeadFields => ({
-  topic: 'Espresso machines for 12 offices',
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  jobTitle: 'Facilities manager',
-  companyName: '  Analytical Engines Ltd ',
-  email: 'ada@engines.example',
-  businessPhone: '+44 20 7946 0000',
-  mobilePhone: '+44 7700 900000',
-  website: 'https://engines.example',
-  street: '12 Babbage Row',
-  city: 'London',
-  stateOrProvince: 'Greater London',
-  postalCode: 'N1 9GU',
-  country: 'United Kingdom',
-  leadSource: 'TradeShow',
-  rating: 'Hot',
-  budgetAmount: 25000,
-  estimatedValue: 18000,
-  purchaseTimeframe: 'ThisQuarter',
-  description: 'Met at the coffee expo',
-});
+// Same lead, but with spaces around the company name: the saga trims it.
+const fullLead = (): LeadFields => ({ ...adaLovelaceLead(), companyName: '  Analytical Engines Ltd ' });
 
 const ADDRESS = { street: '12 Babbage Row', city: 'London', stateOrProvince: 'Greater London', postalCode: 'N1 9GU', country: 'United Kingdom' };
 const NO_ADDRESS = { street: null, city: null, stateOrProvince: null, postalCode: null, country: null };

@@ -1,3 +1,4 @@
+import { adaLovelaceLead } from '../../test/support/fixtures.js';
 import { randomUUID } from 'node:crypto';
 import { deciderSpec } from '../../test/support/given-when-then.js';
 import { derivedRecordId } from '../shared/record-ids.js';
@@ -20,28 +21,7 @@ const YES: SettingInForce = { createRecordsByDefault: true, version: 3 };
 const NO: SettingInForce = { createRecordsByDefault: false, version: 4 };
 const AT = '2026-11-27T10:00:00.000Z';
 
-const fullFields = (): LeadFields => ({
-  topic: 'Espresso machines for 12 offices',
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  jobTitle: 'Facilities manager',
-  companyName: 'Analytical Engines Ltd',
-  email: 'ada@engines.example',
-  businessPhone: '+44 20 7946 0000',
-  mobilePhone: '+44 7700 900000',
-  website: 'https://engines.example',
-  street: '12 Babbage Row',
-  city: 'London',
-  stateOrProvince: 'Greater London',
-  postalCode: 'N1 9GU',
-  country: 'United Kingdom',
-  leadSource: 'TradeShow',
-  rating: 'Hot',
-  budgetAmount: 25000,
-  estimatedValue: 18000,
-  purchaseTimeframe: 'ThisQuarter',
-  description: 'Met at the coffee expo',
-});
+const fullFields = adaLovelaceLead;
 
 /** A fresh lead id and the events/commands that concern it. */
 function aLead(fields: Partial<LeadFields> = {}) {

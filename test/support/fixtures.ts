@@ -1,3 +1,5 @@
+import type { LeadFields } from '../../src/leads/lead.events.js';
+
 /** A lead with every field of SPEC §6.1 filled in: tests override what they are about. */
 export function aFullLead(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -24,3 +26,27 @@ export function aFullLead(overrides: Record<string, unknown> = {}): Record<strin
     ...overrides,
   };
 }
+
+/** The lead of the domain specs: every field set, values the assertions name. */
+export const adaLovelaceLead = (): LeadFields => ({
+  topic: 'Espresso machines for 12 offices',
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  jobTitle: 'Facilities manager',
+  companyName: 'Analytical Engines Ltd',
+  email: 'ada@engines.example',
+  businessPhone: '+44 20 7946 0000',
+  mobilePhone: '+44 7700 900000',
+  website: 'https://engines.example',
+  street: '12 Babbage Row',
+  city: 'London',
+  stateOrProvince: 'Greater London',
+  postalCode: 'N1 9GU',
+  country: 'United Kingdom',
+  leadSource: 'TradeShow',
+  rating: 'Hot',
+  budgetAmount: 25000,
+  estimatedValue: 18000,
+  purchaseTimeframe: 'ThisQuarter',
+  description: 'Met at the coffee expo',
+});
