@@ -16,23 +16,41 @@ interface RawStatement {
 interface RawSqlite {
   prepare(sql: string): RawStatement;
   exec(sql: string): void;
+  readonly inTransaction: boolean;
 }
 
 const STATEMENT_CACHE = 500;
+/** Bounds a commit group so that a steady stream of appends cannot hold readers off for long. */
+const MAX_GROUP = 256;
+
+/** write: a transactionSql unit; read/snapshot: may join a commit group; alone: never does. */
+type WorkKind = 'write' | 'read' | 'snapshot' | 'alone';
+
+interface QueuedWork {
+  kind: WorkKind;
+  run: (sql: SqlRunner) => Promise<any>;
+  resolve: (value: any) => void;
+  reject: (error: unknown) => void;
+}
 
 /**
  * The one way this service touches its SQL database.
  *
  * SQLite through better-sqlite3 is a single connection: two interleaved TypeORM transactions on
- * it fail ("cannot start a transaction within a transaction"), and a read that interleaves with
- * an open transaction would see uncommitted rows. So on SQLite every unit of work queues behind
- * the previous one (FIFO). Write transactions start with BEGIN IMMEDIATE so that a second process
+ * it fail ("cannot start a transaction within a transaction"). So on SQLite every unit of work
+ * queues behind the previous one (FIFO); reads may join a commit group (transactionSql), and then
+ * they settle only once it has committed, so that no caller acts on rows that might not commit. Write transactions start with BEGIN IMMEDIATE so that a second process
  * on the same file waits for the write lock up front instead of failing on a lock upgrade.
  * PostgreSQL gets a connection pool and real concurrency.
  */
 export class Database {
-  private tail: Promise<unknown> = Promise.resolve();
+  /** SQLite's FIFO: a transaction unit (grouped, see transactionSql) or any other work. */
+  private readonly queue: QueuedWork[] = [];
+  private draining = false;
+  private drainScheduled = false;
+  private idle?: () => void;
   private readonly statements = new Map<string, RawStatement>();
+  private readonly sql: SqlRunner = (text, params) => this.runRaw(text, params ?? []);
 
   constructor(
     readonly dataSource: DataSource,
@@ -46,7 +64,8 @@ export class Database {
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (!this.isSqlite) return this.dataSource.transaction('READ COMMITTED', fn);
-    return this.serialised(async () => {
+    // TypeORM's own transaction cannot nest in a commit group: it runs alone.
+    return this.enqueue('alone', async () => {
       const runner = this.dataSource.createQueryRunner();
       await runner.query('BEGIN IMMEDIATE');
       // TypeORM must not open a nested transaction inside ours (save() would try to).
@@ -65,10 +84,15 @@ export class Database {
     });
   }
 
-  /** Runs read-only work outside a transaction (queued on SQLite, see the class comment). */
-  read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.isSqlite) return fn(this.dataSource.manager);
-    return this.serialised(() => fn(this.dataSource.manager));
+  /**
+   * Runs read-only work (queued on SQLite, see the class comment). With `snapshot`, every read of
+   * fn sees one consistent state of the database, also against other processes on the file.
+   */
+  read<T>(fn: (manager: EntityManager) => Promise<T>, { snapshot = false } = {}): Promise<T> {
+    if (!this.isSqlite) {
+      return snapshot ? this.dataSource.transaction('REPEATABLE READ', fn) : fn(this.dataSource.manager);
+    }
+    return this.enqueue(snapshot ? 'snapshot' : 'read', () => fn(this.dataSource.manager));
   }
 
   /**
@@ -77,39 +101,127 @@ export class Database {
    */
   query<T = any>(sql: string, params: unknown[] = []): Promise<T> {
     if (!this.isSqlite) return this.dataSource.query(sql, params);
-    return this.serialised(async () => this.runRaw(sql, params) as T);
+    return this.enqueue('read', async () => this.runRaw(sql, params) as T);
   }
 
   /**
-   * Runs fn in one transaction with a plain SQL runner: the event store's append path. On SQLite
-   * every statement runs synchronously on the raw connection between BEGIN IMMEDIATE and COMMIT,
-   * which is an order of magnitude cheaper than a TypeORM query runner per statement.
+   * Runs fn in one transaction with a plain SQL runner: the event store's append path and every
+   * processor batch. On SQLite every statement runs synchronously on the raw connection.
+   *
+   * Group commit (SQLite). The cost of a commit is writing every page it dirtied, and a command,
+   * the saga and the projections dirty the same pages of the log and the read models, so under
+   * load one commit can do the work of dozens. Work queued behind a transaction joins its group:
+   * one BEGIN IMMEDIATE … COMMIT, each transaction in its own SAVEPOINT, reads in between in
+   * queue order. A transaction that throws is rolled back to its savepoint alone. Every member of
+   * a group settles only after the COMMIT: nothing is acknowledged before it is durable, and no
+   * caller ever sees a state that might not commit (if the COMMIT fails, all members fail).
    */
   transactionSql<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
     if (!this.isSqlite) {
       // Structured results: rows for every statement, including UPDATE … RETURNING.
       return this.dataSource.transaction('READ COMMITTED', (m) => fn(async (sql, params) => (await m.queryRunner!.query(sql, params, true)).records ?? []));
     }
-    return this.serialised(async () => {
-      const raw = this.raw();
-      raw.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn((sql, params) => this.runRaw(sql, params ?? []));
-        raw.exec('COMMIT');
-        return result;
-      } catch (error) {
-        try {
-          raw.exec('ROLLBACK');
-        } catch {
-          // already rolled back by SQLite
-        }
-        throw error;
+    return this.enqueue('write', fn);
+  }
+
+  private enqueue<T>(kind: WorkKind, run: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ kind, run, resolve, reject });
+      // SQLite work runs synchronously, so a group started at once would only ever hold the work
+      // queued in the same tick. Starting it after this turn's I/O callbacks lets every request
+      // that arrived together join one commit; it costs an idle request one event-loop turn.
+      if (!this.draining && !this.drainScheduled) {
+        this.drainScheduled = true;
+        setImmediate(() => {
+          this.drainScheduled = false;
+          this.drain();
+        });
       }
     });
   }
 
   private raw(): RawSqlite {
     return (this.dataSource.driver as unknown as { databaseConnection: RawSqlite }).databaseConnection;
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    void (async () => {
+      try {
+        while (this.queue.length > 0) {
+          if (this.queue[0].kind === 'write') await this.runGroup();
+          else await this.runAlone(this.queue.shift()!);
+        }
+      } finally {
+        this.draining = false;
+        this.idle?.();
+        this.idle = undefined;
+      }
+    })();
+  }
+
+  private async runAlone({ kind, run, resolve, reject }: QueuedWork): Promise<void> {
+    const raw = this.raw();
+    if (kind !== 'snapshot') return run(this.sql).then(resolve, reject);
+    try {
+      raw.exec('BEGIN');
+      const value = await run(this.sql);
+      raw.exec('COMMIT');
+      resolve(value);
+    } catch (error) {
+      if (raw.inTransaction) raw.exec('ROLLBACK');
+      reject(error);
+    }
+  }
+
+  /** One SQLite transaction for the work at the head of the queue (see transactionSql). */
+  private async runGroup(): Promise<void> {
+    const raw = this.raw();
+    try {
+      raw.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      // No write lock (another process held it past the busy timeout): fail this unit only.
+      this.queue.shift()!.reject(error);
+      return;
+    }
+    const members: { work: QueuedWork; outcome: { value: unknown } | { error: unknown } }[] = [];
+    let lost: unknown;
+    for (let n = 0; n < MAX_GROUP && this.queue.length > 0 && this.queue[0].kind !== 'alone'; n++) {
+      const work = this.queue.shift()!;
+      const isWrite = work.kind === 'write';
+      if (isWrite) this.runRaw('SAVEPOINT unit', []);
+      try {
+        const value = await work.run(this.sql);
+        if (isWrite) this.runRaw('RELEASE unit', []);
+        members.push({ work, outcome: { value } });
+      } catch (error) {
+        members.push({ work, outcome: { error } });
+        if (!raw.inTransaction) {
+          // SQLite rolled the whole transaction back (I/O error, disk full): the members
+          // before this one are gone too.
+          lost = error;
+          break;
+        }
+        if (isWrite) {
+          this.runRaw('ROLLBACK TO unit', []);
+          this.runRaw('RELEASE unit', []);
+        }
+      }
+    }
+    if (lost === undefined) {
+      try {
+        raw.exec('COMMIT');
+      } catch (error) {
+        lost = error;
+        if (raw.inTransaction) raw.exec('ROLLBACK');
+      }
+    }
+    for (const { work, outcome } of members) {
+      if ('error' in outcome) work.reject(outcome.error);
+      else if (lost !== undefined) work.reject(lost);
+      else work.resolve(outcome.value);
+    }
   }
 
   private runRaw(sql: string, params: unknown[]): any[] {
@@ -126,14 +238,8 @@ export class Database {
   }
 
   async close(): Promise<void> {
-    await this.tail.catch(() => undefined);
+    if (this.draining || this.queue.length > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
-  }
-
-  private serialised<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work, work);
-    this.tail = run.catch(() => undefined);
-    return run;
   }
 }
 

@@ -1,0 +1,84 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { openDatabase, type Database } from '../src/database/database.js';
+import { testDatabaseKinds, type TestDatabase } from './support/databases.js';
+
+/**
+ * Database.transactionSql: on SQLite, units queued back to back share one commit (group commit),
+ * each in its own savepoint. These tests pin what callers rely on: a unit is all or nothing on
+ * its own, nothing resolves before it is committed, and FIFO order holds for reads in between.
+ */
+const kinds = await testDatabaseKinds();
+
+for (const kind of kinds) {
+  (kind.available ? describe : describe.skip)(`Database on ${kind.name}`, () => {
+    let testDb: TestDatabase;
+    let db: Database;
+
+    beforeEach(async () => {
+      testDb = await kind.create();
+      db = await openDatabase(testDb.config, []);
+      await db.query('CREATE TABLE items (id INTEGER PRIMARY KEY, unit INTEGER NOT NULL)');
+    });
+
+    afterEach(async () => {
+      await db.close();
+      await testDb.drop();
+    });
+
+    const insert = (unit: number, ids: number[]) =>
+      db.transactionSql(async (sql) => {
+        for (const id of ids) await sql(`INSERT INTO items (id, unit) VALUES (${db.isSqlite ? '?, ?' : '$1, $2'})`, [id, unit]);
+        return unit;
+      });
+
+    it('commits every unit queued together and rolls back only the one that fails, whole', async () => {
+      // Unit 3 writes one row, then collides with unit 1's id 10: none of its rows may remain.
+      const results = await Promise.allSettled([insert(1, [10, 11]), insert(2, [20]), insert(3, [30, 10]), insert(4, [40])]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      const rows: { id: number; unit: number }[] = await db.query('SELECT id, unit FROM items ORDER BY id');
+      expect(rows.map((r) => [Number(r.id), Number(r.unit)])).toEqual([[10, 1], [11, 1], [20, 2], [40, 4]]);
+    });
+
+    it('runs 200 concurrent units with each one applied exactly once', async () => {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => insert(i, [i * 10, i * 10 + 1])));
+      const [{ n, units }] = await db.query('SELECT COUNT(*) AS n, COUNT(DISTINCT unit) AS units FROM items');
+      expect([Number(n), Number(units)]).toEqual([400, 200]);
+    });
+
+    if (kind.name === 'sqlite-file') {
+      // PostgreSQL has a pool and no queue; on SQLite's single connection order is FIFO.
+      it('keeps FIFO order: a read queued between writes sees the earlier ones and not the later ones', async () => {
+        const first = insert(1, [1]);
+        const read = db.query('SELECT COUNT(*) AS n FROM items');
+        const second = insert(2, [2]);
+        await Promise.all([first, second]);
+        expect(Number((await read)[0].n)).toBe(1);
+      });
+
+      it('settles a read that ran inside a commit group only after the group committed', async () => {
+        const other = new BetterSqlite3(testDb.config.kind === 'sqlite' ? testDb.config.path : '', { readonly: true });
+        try {
+          void insert(1, [1]);
+          // Queued behind the write, so it runs in the write's open transaction and sees its row.
+          const seenInside = await db.query('SELECT COUNT(*) AS n FROM items');
+          const committed = other.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number };
+          expect([Number(seenInside[0].n), Number(committed.n)]).toEqual([1, 1]);
+        } finally {
+          other.close();
+        }
+      });
+
+      it('resolves a unit only once its group is committed (another connection sees its rows)', async () => {
+        const other = new BetterSqlite3(testDb.config.kind === 'sqlite' ? testDb.config.path : '', { readonly: true });
+        try {
+          const seen = await Promise.all(
+            Array.from({ length: 20 }, (_, i) => insert(i, [i]).then(() => Number((other.prepare('SELECT COUNT(*) AS n FROM items WHERE id = ?').get(i) as { n: number }).n))),
+          );
+          expect(seen).toEqual(Array.from({ length: 20 }, () => 1));
+        } finally {
+          other.close();
+        }
+      });
+    }
+  });
+}
