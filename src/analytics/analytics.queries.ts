@@ -49,8 +49,19 @@ const SQL_GROUP: Record<GroupBy, string> = {
   decidedBy: 'decided_by',
 };
 
+/** Answers kept per handler: distinct (query, checkpoint) pairs, oldest dropped first. */
+const CACHED_ANSWERS = 64;
+
 @QueryHandler(GetQualificationStats)
 export class GetQualificationStatsHandler implements IQueryHandler<GetQualificationStats> {
+  /**
+   * The statistics are a function of the projection's checkpoint: until it moves, the same query
+   * has the same answer. Keyed by checkpoint (read on the query's snapshot), a cached answer is
+   * never stale, and dashboards polling between commands skip the aggregation over every counter
+   * row. A rebuild refuses queries until done and then ends at the same checkpoint with the same rows.
+   */
+  private readonly answers = new Map<string, Record<string, any>[]>();
+
   constructor(
     private readonly db: Database,
     private readonly gate: ProjectionGate,
@@ -63,14 +74,19 @@ export class GetQualificationStatsHandler implements IQueryHandler<GetQualificat
     const params: unknown[] = [];
     if (query.from) where.push(`day >= ${placeholder(this.db.kind, params.push(dayOf(query.from, 'from')))}`);
     if (query.to) where.push(`day < ${placeholder(this.db.kind, params.push(dayOf(query.to, 'to')))}`);
-    const rows: Record<string, any>[] = await this.gate.consistentRead([ANALYTICS], (m) =>
-      m.query(
-        `SELECT ${column} AS g, SUM(leads_created) AS leads_created, SUM(qualified) AS qualified, SUM(disqualified) AS disqualified,
+    const sql = `SELECT ${column} AS g, SUM(leads_created) AS leads_created, SUM(qualified) AS qualified, SUM(disqualified) AS disqualified,
               SUM(accounts_created) AS accounts_created, SUM(contacts_created) AS contacts_created, SUM(opportunities_created) AS opportunities_created
-         FROM qualification_stats_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY ${column} ORDER BY ${column}`,
-        params,
-      ),
-    );
+         FROM qualification_stats_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY ${column} ORDER BY ${column}`;
+    const rows = await this.gate.consistentRead([ANALYTICS], async (m, [checkpoint]) => {
+      const key = `${checkpoint} ${sql} ${params.join(' ')}`;
+      let answer = this.answers.get(key);
+      if (!answer) {
+        answer = (await m.query(sql, params)) as Record<string, any>[];
+        if (this.answers.size >= CACHED_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
+        this.answers.set(key, answer);
+      }
+      return answer;
+    });
     const groups = new Map<string, QualificationStats>();
     for (const row of rows) {
       const group = bucket(groupBy, row.g);

@@ -52,25 +52,16 @@ export class ProjectionGate {
    * that none of its projections is being rebuilt. The check in ready() alone is not enough: a
    * rebuild that empties the tables between that check and the read would be answered as if it
    * were the model. On SQLite the unit is also queued (Database), so `read` must use `m` only.
+   * `read` gets the projections' checkpoints on that snapshot: what it reads is a function of them.
    */
-  async consistentRead<T>(names: readonly string[], read: (m: EntityManager) => Promise<T>): Promise<T> {
+  async consistentRead<T>(names: readonly string[], read: (m: EntityManager, checkpoints: string[]) => Promise<T>): Promise<T> {
     const work = async (m: EntityManager) => {
-      for (const name of names) refuseRebuilding(name, await m.findOneBy(CheckpointRow, { processor: name }));
-      return read(m);
+      const checkpoints: string[] = [];
+      for (const name of names) checkpoints.push(refuseRebuilding(name, await m.findOneBy(CheckpointRow, { processor: name })));
+      return read(m, checkpoints);
     };
-    if (!this.db.isSqlite) return this.db.dataSource.transaction('REPEATABLE READ', work);
-    return this.db.read(async (m) => {
-      // A read transaction: another process writing the file cannot slip between check and read.
-      await m.query('BEGIN');
-      try {
-        const result = await work(m);
-        await m.query('COMMIT');
-        return result;
-      } catch (error) {
-        await m.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    // A snapshot: a rebuild (here or in another process) cannot slip between check and read.
+    return this.db.read(work, { snapshot: true });
   }
 }
 

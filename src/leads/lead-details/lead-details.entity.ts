@@ -9,6 +9,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('ix_lead_details_created', ['createdAt', 'id'])
 @Index('ix_lead_details_status_created', ['status', 'createdAt', 'id'])
 @Index('ix_lead_details_source_created', ['leadSource', 'createdAt', 'id'])
+// The commonest list filter (open leads of one source) as one range scan in creation order.
+@Index('ix_lead_details_status_source_created', ['status', 'leadSource', 'createdAt', 'id'])
 @Index('ix_lead_details_rating_created', ['rating', 'createdAt', 'id'])
 @Index('ix_lead_details_qualified', ['qualifiedAt'])
 @Index('ix_lead_details_last_name', ['lastName', 'id'])
@@ -71,6 +73,7 @@ export const LEAD_DETAILS_INDEXES: [name: string, columns: string][] = [
   ['ix_lead_details_created', 'created_at, id'],
   ['ix_lead_details_status_created', 'status, created_at, id'],
   ['ix_lead_details_source_created', 'lead_source, created_at, id'],
+  ['ix_lead_details_status_source_created', 'status, lead_source, created_at, id'],
   ['ix_lead_details_rating_created', 'rating, created_at, id'],
   ['ix_lead_details_qualified', 'qualified_at'],
   ['ix_lead_details_last_name', 'last_name, id'],
