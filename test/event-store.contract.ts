@@ -1,4 +1,8 @@
-import { ANY, NO_STREAM, START, STREAM_EXISTS, WrongExpectedRevisionError, comparePositions, type EventStore } from '../src/event-store/event-store.port.js';
+import { randomUUID } from 'node:crypto';
+import {
+  ANY, NO_STREAM, START, STREAM_EXISTS, WrongExpectedRevisionError, comparePositions,
+  type AllSubscription, type EventStore, type RecordedEvent,
+} from '../src/event-store/event-store.port.js';
 import { newEvent, streamName } from './support/events.js';
 
 /**
@@ -137,12 +141,148 @@ export function eventStoreContract(open: () => Promise<{ store: EventStore; clos
     expect((await store.readStream(b)).map((e) => e.type)).toEqual(['TestHappened', 'B', 'B']);
   });
 
-  it('notifies listeners after an append commits', async () => {
-    let calls = 0;
-    const off = store.onAppended(() => calls++);
-    await store.appendToStream(streamName(), [newEvent()], { expectedRevision: NO_STREAM });
-    off();
-    await store.appendToStream(streamName(), [newEvent()], { expectedRevision: NO_STREAM });
-    expect(calls).toBe(1);
+  describe('subscription to all', () => {
+    /** Pulls until `done` holds for everything pulled so far; fails after 15 s. */
+    async function pullUntil(subscription: AllSubscription, done: (events: RecordedEvent[], position: string) => boolean, max = 100) {
+      const events: RecordedEvent[] = [];
+      let position = START;
+      const deadline = Date.now() + 15_000;
+      while (!done(events, position)) {
+        if (Date.now() > deadline) throw new Error(`pulled ${events.length} events up to ${position}, still not done`);
+        const page = await subscription.pull(max, 200);
+        expect(page.events.length).toBeLessThanOrEqual(max);
+        if (page.events.length > 0) expect(comparePositions(page.position, page.events[page.events.length - 1].position)).toBeGreaterThanOrEqual(0);
+        events.push(...page.events);
+        position = page.position;
+      }
+      return { events, position };
+    }
+    const kinds = () => {
+      const id = randomUUID();
+      return { a: `SubA.${id}`, b: `SubB.${id}` };
+    };
+
+    it('delivers the events after a position in order, only those of the types asked for', async () => {
+      const { a, b } = kinds();
+      const before = await store.headPosition();
+      const stream = streamName();
+      const events = [newEvent(a), newEvent(b), newEvent(a), newEvent(b)];
+      await store.appendToStream(stream, events, { expectedRevision: NO_STREAM });
+
+      const filtered = store.subscribeToAll({ after: before, eventTypes: [a] });
+      try {
+        const { events: got } = await pullUntil(filtered, (e) => e.length >= 2);
+        expect(got.map((e) => e.id)).toEqual([events[0].id, events[2].id]);
+        expect(got[0]).toMatchObject({ type: a, streamId: stream, revision: 0, data: events[0].data, metadata: events[0].metadata });
+        expect(comparePositions(got[0].position, before)).toBe(1);
+      } finally {
+        await filtered.close();
+      }
+
+      const all = store.subscribeToAll({ after: before });
+      try {
+        const ours = (e: RecordedEvent[]) => e.filter((x) => x.streamId === stream);
+        const { events: got } = await pullUntil(all, (e) => ours(e).length >= 4);
+        expect(ours(got).map((e) => e.id)).toEqual(events.map((e) => e.id));
+        const positions = got.map((e) => BigInt(e.position));
+        expect(positions.every((p, i) => i === 0 || p > positions[i - 1])).toBe(true);
+      } finally {
+        await all.close();
+      }
+    });
+
+    it('moves its position past events of other types', async () => {
+      const { a, b } = kinds();
+      const subscription = store.subscribeToAll({ after: await store.headPosition(), eventTypes: [a] });
+      try {
+        await store.appendToStream(streamName(), [newEvent(b), newEvent(b), newEvent(b)], { expectedRevision: NO_STREAM });
+        const head = await store.headPosition();
+        // The SQL store covers up to its head at once; EventStoreDB at its next checkpoint, which
+        // takes some more events of any type to come.
+        for (let padding = 0; ; padding++) {
+          const { events, position } = await subscription.pull(10, 200);
+          expect(events).toEqual([]);
+          if (comparePositions(position, head) >= 0) break;
+          expect(padding).toBeLessThan(100);
+          await store.appendToStream(streamName(), Array.from({ length: 8 }, () => newEvent(b)), { expectedRevision: NO_STREAM });
+        }
+      } finally {
+        await subscription.close();
+      }
+    });
+
+    it('waits in pull until an append arrives', async () => {
+      const { a } = kinds();
+      const subscription = store.subscribeToAll({ after: await store.headPosition(), eventTypes: [a] });
+      try {
+        const started = Date.now();
+        const waitMs = 20_000;
+        const pulled = pullUntil(subscription, (e) => e.length >= 1);
+        const event = newEvent(a);
+        await store.appendToStream(streamName(), [event], { expectedRevision: NO_STREAM });
+        const { events } = await pulled;
+        expect(events.map((e) => e.id)).toEqual([event.id]);
+        // A long pull too: it must end with the append, not with its wait.
+        const next = newEvent(a);
+        const long = subscription.pull(10, waitMs);
+        await store.appendToStream(streamName(), [next], { expectedRevision: NO_STREAM });
+        let page = await long;
+        while (page.events.length === 0) page = await subscription.pull(10, waitMs);
+        expect(page.events.map((e) => e.id)).toEqual([next.id]);
+        expect(Date.now() - started).toBeLessThan(waitMs);
+      } finally {
+        await subscription.close();
+      }
+    });
+
+    it('ends a waiting pull on close and refuses pulls after it', async () => {
+      const { a } = kinds();
+      const after = await store.headPosition();
+      const subscription = store.subscribeToAll({ after, eventTypes: [a] });
+      const started = Date.now();
+      const pending = subscription.pull(10, 20_000);
+      await subscription.close();
+      await expect(pending).resolves.toMatchObject({ events: [] });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      await expect(subscription.pull(10, 10)).rejects.toThrow(/closed/);
+    });
+
+    it('continues from a returned position without gap or repeat', async () => {
+      const { a, b } = kinds();
+      const before = await store.headPosition();
+      const events = [newEvent(a), newEvent(b), newEvent(a), newEvent(a), newEvent(b), newEvent(a), newEvent(a)];
+      await store.appendToStream(streamName(), events, { expectedRevision: NO_STREAM });
+      const expected = events.filter((e) => e.type === a).map((e) => e.id);
+
+      const first = store.subscribeToAll({ after: before, eventTypes: [a] });
+      const head = await pullUntil(first, (e) => e.length >= 2, 2).finally(() => first.close());
+      const rest = store.subscribeToAll({ after: head.position, eventTypes: [a] });
+      const tail = await pullUntil(rest, (e) => head.events.length + e.length >= expected.length, 2).finally(() => rest.close());
+      expect([...head.events, ...tail.events].map((e) => e.id)).toEqual(expected);
+    });
+
+    it('gives a filtered follower every event of 50 concurrent appenders once, in order', async () => {
+      const { a } = kinds();
+      const subscription = store.subscribeToAll({ after: await store.headPosition(), eventTypes: [a] });
+      try {
+        const appended = Promise.all(
+          Array.from({ length: 50 }, async () => {
+            const stream = streamName('burst');
+            const events = [newEvent(a), newEvent(a)];
+            await store.appendToStream(stream, [events[0]], { expectedRevision: NO_STREAM });
+            await store.appendToStream(stream, [events[1]], { expectedRevision: 0 });
+            return events.map((e) => e.id);
+          }),
+        );
+        const { events } = await pullUntil(subscription, (e) => e.length >= 100, 37);
+        const ids = (await appended).flat();
+        expect(events).toHaveLength(100);
+        expect(new Set(events.map((e) => e.id))).toEqual(new Set(ids));
+        const positions = events.map((e) => BigInt(e.position));
+        expect(positions.every((p, i) => i === 0 || p > positions[i - 1])).toBe(true);
+      } finally {
+        await subscription.close();
+      }
+    });
   });
 }

@@ -95,6 +95,40 @@ for (const kind of kinds) {
             await holder.end();
           }
         });
+
+        it('never lets a subscription pass an append that is still open', async () => {
+          const store = await new SqlEventStore(db).init();
+          const after = await store.headPosition();
+          const subscription = store.subscribeToAll({ after, eventTypes: ['HeldToo', 'LaterToo'] });
+          const holder = new pg.Client({ connectionString: url });
+          await holder.connect();
+          try {
+            await holder.query('BEGIN');
+            await holder.query('SELECT pg_advisory_xact_lock(727100001)');
+            await holder.query(
+              `INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at)
+               VALUES ($1, $2, 0, 'HeldToo', '{}', '{}', now())`,
+              [newEvent().id, streamName()],
+            );
+            const later = store.appendToStream(streamName(), [newEvent('LaterToo')], { expectedRevision: NO_STREAM });
+            await eventually(async () => {
+              const rows = await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+              return rows[0].n >= 1;
+            }, 'the second append to wait for the lock');
+            expect(await subscription.pull(100, 0)).toEqual({ events: [], position: after });
+            await holder.query('COMMIT');
+            await later;
+            const seen: string[] = [];
+            await eventually(async () => {
+              seen.push(...(await subscription.pull(100, 100)).events.map((e) => e.type));
+              return seen.length >= 2;
+            }, 'both events');
+            expect(seen).toEqual(['HeldToo', 'LaterToo']);
+          } finally {
+            await holder.end();
+            await subscription.close();
+          }
+        });
       });
     }
   });

@@ -104,6 +104,16 @@ for (const kind of kinds) {
       expect(await r.waitFor(position, 5_000)).toBe(true);
     });
 
+    it('moves a filtered checkpoint to the head although no event matched', async () => {
+      const projection = new CountingProjection(`p-${kind.name}-unmatched`, db);
+      const { position } = await append(projection, 5, 'Unread');
+      const r = runner(projection);
+      r.start();
+      expect(await r.waitFor(position, 10_000)).toBe(true);
+      expect(await r.storedCheckpoint()).toBe(await store.headPosition());
+      expect(await appliedIds(projection.name)).toEqual([]);
+    });
+
     it('rolls back the writes of a batch whose checkpoint did not commit, so a retry applies them once', async () => {
       const projection = new CountingProjection(`p-${kind.name}-crash`, db);
       projection.failNextApplyAfterWrite = true;

@@ -83,10 +83,34 @@ export interface EventStore {
   /** Position of the last event in the store (START when empty). */
   headPosition(): Promise<string>;
   /**
-   * Registers a callback run after appends commit (this process's always; other processes' where
-   * the adapter can see them, as EventStoreDB's live subscription does). Returns its unsubscribe.
+   * A catch-up subscription to all streams from `after` (exclusive), optionally only the events of
+   * `eventTypes` (filtered by the store, so that a processor reading one type in a hundred is not
+   * sent the other ninety-nine). It follows appends of this and other processes. Close it when done.
    */
-  onAppended(listener: () => void): () => void;
+  subscribeToAll(options: { after: string; eventTypes?: readonly string[] }): AllSubscription;
+  close(): Promise<void>;
+}
+
+export interface SubscriptionPage {
+  /** The next events after the previous page, in position order. */
+  events: RecordedEvent[];
+  /**
+   * Everything up to here has been seen: every matching event at or before it is in this page or
+   * an earlier one. At least the last event's position; with a filter it can lie beyond it, past
+   * events of other types. An exclusive lower bound, like readAll's `after`: subscribing again
+   * from it continues without gap or repeat.
+   */
+  position: string;
+}
+
+export interface AllSubscription {
+  /**
+   * The next events, at most `max`. Resolves as soon as there are events or `position` moved on,
+   * else after `waitMs` with no events and the same position. One pull at a time; a pull after
+   * close() rejects.
+   */
+  pull(max: number, waitMs: number): Promise<SubscriptionPage>;
+  /** Ends the subscription; a pull in progress resolves at once with no events. */
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { Database, SqlRunner } from '../database/database.js';
-import { comparePositions, START, type EventStore, type RecordedEvent } from './event-store.port.js';
+import { comparePositions, START, type AllSubscription, type EventStore, type RecordedEvent } from './event-store.port.js';
 import type { Processor } from './processor.js';
 import { Checkpoints } from './checkpoints.js';
 import { upcast } from './upcasting.js';
@@ -16,7 +16,10 @@ export interface RunnerOptions {
   retryDelayMs: number;
   /** How long a lease lasts without renewal; a dead holder is replaced after this. */
   leaseMs: number;
-  /** Idle re-read interval: catches appends made by other instances. */
+  /**
+   * Longest wait for the subscription before the loop goes round again (lease renewal, stop). The
+   * SQL store also re-reads then, which is how it sees appends made by other instances.
+   */
   pollMs: number;
   /** Identifies this instance as lease owner. */
   instanceId: string;
@@ -50,7 +53,8 @@ export interface ProcessorStatus {
 class LeaseLostError extends Error {}
 
 /**
- * Drives one processor from the event store: read after the checkpoint, perform side effects,
+ * Drives one processor from the event store: pull from a subscription that continues from the
+ * checkpoint (filtered by the store to the processor's event types), perform side effects,
  * then commit read-model writes and the new checkpoint in one transaction. Exactly-once in
  * effect: the checkpoint and the writes commit together or not at all, and the checkpoint update
  * is a compare-and-set on (owner, old position), so a runner that lost its lease cannot commit.
@@ -73,7 +77,9 @@ export class ProcessorRunner {
   private loop?: Promise<void>;
   private wake?: () => void;
   private pendingWake = false;
-  private unsubscribe?: () => void;
+  /** Open while this runner holds the lease; continues from `subscribedAt`. */
+  private subscription?: AllSubscription;
+  private subscribedAt = START;
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -94,7 +100,6 @@ export class ProcessorRunner {
     if (this.loop) return;
     this.stopping = false;
     this.state = 'starting';
-    this.unsubscribe = this.store.onAppended(() => this.poke());
     this.loop = this.run().finally(() => {
       this.state = 'stopped';
     });
@@ -108,7 +113,8 @@ export class ProcessorRunner {
   async stop({ releaseLease = true } = {}): Promise<void> {
     this.stopping = true;
     this.poke();
-    this.unsubscribe?.();
+    // Ends a pull that is waiting for events.
+    void this.subscription?.close();
     await this.loop;
     this.loop = undefined;
     if (releaseLease && this.owner === this.options.instanceId) await this.releaseLease().catch(() => undefined);
@@ -150,21 +156,30 @@ export class ProcessorRunner {
   }
 
   private async run(): Promise<void> {
+    try {
+      await this.loopUntilStopped();
+    } finally {
+      await this.closeSubscription();
+    }
+  }
+
+  private async loopUntilStopped(): Promise<void> {
     while (!this.stopping) {
       try {
         if (!(await this.holdLease())) {
+          await this.closeSubscription();
           this.state = 'standby';
           await this.idle(Math.min(this.options.leaseMs / 2, 1000));
           continue;
         }
         this.state = 'running';
+        // stop() closes the subscription: never pull from it once stopping.
+        if (this.stopping) break;
+        const { events, position } = await this.subscribe().pull(this.options.batchSize, this.options.pollMs);
+        this.subscribedAt = position;
+        if (events.length === 0 && comparePositions(position, this.checkpoint) <= 0) continue;
         // Processors only ever see the current shape of each event type.
-        const events = (await this.store.readAll(this.checkpoint, this.options.batchSize)).map((e) => upcast(e));
-        if (events.length === 0) {
-          await this.idle(this.options.pollMs);
-          continue;
-        }
-        await this.process(events);
+        await this.process(events.map((e) => upcast(e)), position);
         this.lastError = null;
         // SQLite work resolves synchronously, so without this the loop would run on microtasks
         // alone and starve incoming requests for as long as it has a backlog (a rebuild).
@@ -173,6 +188,8 @@ export class ProcessorRunner {
         // while commands trickle in one by one (most of the cost of a batch is fixed).
         if (events.length < this.options.batchSize) await delay(this.options.coalesceMs);
       } catch (error) {
+        // Whatever was pulled but not committed is pulled again from the checkpoint.
+        await this.closeSubscription();
         if (error instanceof LeaseLostError) {
           this.logger.warn(`lease lost to another instance; standing by`);
           this.owner = null;
@@ -187,14 +204,33 @@ export class ProcessorRunner {
     }
   }
 
-  private async process(batch: RecordedEvent[]): Promise<void> {
+  /**
+   * The subscription continuing from the checkpoint. Opened again whenever the two differ: a batch
+   * that did not commit in full, a checkpoint moved by a takeover or a rebuild.
+   */
+  private subscribe(): AllSubscription {
+    if (this.subscription && comparePositions(this.subscribedAt, this.checkpoint) === 0) return this.subscription;
+    void this.subscription?.close();
+    this.subscription = this.store.subscribeToAll({ after: this.checkpoint, eventTypes: this.processor.eventTypes });
+    this.subscribedAt = this.checkpoint;
+    return this.subscription;
+  }
+
+  private async closeSubscription(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.close();
+  }
+
+  /** Applies or performs a pulled batch, then moves the checkpoint to `position` (≥ its last event). */
+  private async process(batch: RecordedEvent[], position: string): Promise<void> {
+    // The store filters already; this guards against a store whose filter lets more through.
     const wanted = this.processor.eventTypes;
     const relevant = wanted ? batch.filter((e) => wanted.includes(e.type)) : batch;
-    const last = batch[batch.length - 1].position;
-    if (relevant.length === 0) return this.commit([], last);
-    if (this.processor.perform) return this.performAll(relevant, last);
+    if (relevant.length === 0) return this.commit([], position);
+    if (this.processor.perform) return this.performAll(relevant, position);
     try {
-      return await this.commit(relevant, last);
+      return await this.commit(relevant, position);
     } catch (error) {
       if (error instanceof LeaseLostError) throw error;
       // The batch rolled back. Find the bad event one transaction at a time, so that it alone
@@ -204,7 +240,7 @@ export class ProcessorRunner {
       if (this.stopping) return;
       await this.withRetries(event, () => this.commit([event], event.position));
     }
-    if (comparePositions(this.checkpoint, last) < 0) await this.commit([], last);
+    if (comparePositions(this.checkpoint, position) < 0) await this.commit([], position);
   }
 
   /**

@@ -4,15 +4,18 @@ import { ensureEventStoreSchema } from './schema.js';
 import {
   ANY,
   NO_STREAM,
+  comparePositions,
   START,
   STREAM_EXISTS,
   WrongExpectedRevisionError,
+  type AllSubscription,
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
   type RecordedEvent,
   type StreamAppend,
+  type SubscriptionPage,
 } from '../event-store.port.js';
 
 /** Arbitrary constant naming the PostgreSQL advisory lock that serialises appends. */
@@ -104,12 +107,35 @@ export class SqlEventStore implements EventStore {
     return rows[0]?.head == null ? START : String(rows[0].head);
   }
 
-  onAppended(listener: () => void): () => void {
-    this.appended.on('appended', listener);
-    return () => this.appended.off('appended', listener);
+  subscribeToAll({ after, eventTypes }: { after: string; eventTypes?: readonly string[] }): AllSubscription {
+    return new SqlAllSubscription(this, this.appended, after, eventTypes);
   }
 
+  /**
+   * The matching events after `after`, at most `limit`, and the position they cover: the head when
+   * the page is not full, else its last event. The head is read first and bounds the events: appends
+   * are serialised (class comment), so once the head is visible every position below it is
+   * committed, and nothing can still appear in the range the page claims to cover.
+   */
+  async readPage(after: string, limit: number, eventTypes?: readonly string[]): Promise<SubscriptionPage> {
+    const head = await this.headPosition();
+    if (comparePositions(head, after) <= 0) return { events: [], position: after };
+    if (eventTypes?.length === 0) return { events: [], position: head };
+    const position = (p: string) => (this.db.isSqlite ? Number(p) : p);
+    const params: unknown[] = [position(after), position(head)];
+    const types = eventTypes ? ` AND type IN (${eventTypes.map((type) => this.p(params.push(type))).join(', ')})` : '';
+    const rows: EventRecordRow[] = await this.db.query(
+      `SELECT * FROM events WHERE global_position > ${this.p(1)} AND global_position <= ${this.p(2)}${types}
+       ORDER BY global_position LIMIT ${this.p(params.push(limit))}`,
+      params,
+    );
+    const events = rows.map(toRecorded);
+    return { events, position: events.length > 0 && events.length === limit ? events[events.length - 1].position : head };
+  }
+
+  /** Ends the subscriptions; the database is the caller's to close. */
   async close(): Promise<void> {
+    this.appended.emit('closed');
     this.appended.removeAllListeners();
   }
 
@@ -210,4 +236,69 @@ function toRecorded(row: EventRecordRow): RecordedEvent {
     metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
     createdAt: new Date(row.created_at),
   };
+}
+
+/**
+ * Waits for this process's appends through the store's emitter, and for other processes' (which it
+ * cannot hear) by reading again when `waitMs` runs out. Holds no connection while it waits: on
+ * SQLite every query queues on one connection.
+ */
+class SqlAllSubscription implements AllSubscription {
+  /** An append happened since the last read began: read again instead of waiting. */
+  private dirty = false;
+  private wake?: () => void;
+  private closed = false;
+  private readonly onAppend = () => {
+    this.dirty = true;
+    this.wake?.();
+  };
+  private readonly onClose = () => void this.close();
+
+  constructor(
+    private readonly store: SqlEventStore,
+    private readonly appended: EventEmitter,
+    private after: string,
+    private readonly eventTypes?: readonly string[],
+  ) {
+    appended.on('appended', this.onAppend);
+    appended.once('closed', this.onClose);
+  }
+
+  async pull(max: number, waitMs: number): Promise<SubscriptionPage> {
+    if (this.closed) throw new Error('the subscription is closed');
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      this.dirty = false;
+      const page = await this.store.readPage(this.after, max, this.eventTypes);
+      if (page.events.length > 0 || page.position !== this.after) {
+        this.after = page.position;
+        return page;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closed) return page;
+      // Once the wait runs out, the loop reads once more: other processes' appends are not heard.
+      if (!this.dirty) await this.sleep(left);
+      if (this.closed) return page;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.appended.off('appended', this.onAppend);
+    this.appended.off('closed', this.onClose);
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wake = wake;
+    });
+  }
 }
