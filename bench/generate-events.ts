@@ -1,5 +1,5 @@
 /**
- * Writes realistic lead streams straight into the event store's tables (events + streams), for
+ * Writes realistic lead streams straight into the event store's tables (events), for
  * the rebuild and query scenarios. Every event is produced by the service's own pure deciders and
  * saga steps (lead.decider.ts, lead-conversion.saga.ts, record.decider.ts), so the shapes are
  * exactly what the service appends. Per lead: LeadCreated; 2 % are then qualified (LeadQualified,
@@ -31,7 +31,6 @@ export interface GenerateResult {
   /** Seconds spent inside the event-insert transactions only. */
   eventInsertSeconds: number;
   eventRowsPerSec: number;
-  streamRowsPerSec: number;
   totalSeconds: number;
   /** Up to ~20,000 lead ids spread over the whole set, for random lookups. */
   sampleLeadIds: string[];
@@ -39,7 +38,6 @@ export interface GenerateResult {
 
 interface Sink {
   events(rows: EventRow[]): Promise<void>;
-  streams(rows: [string, number][]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,16 +47,11 @@ function sqliteSink(path: string, cacheMb: number | undefined): Sink {
   db.pragma('synchronous = NORMAL');
   if (cacheMb) db.pragma(`cache_size = -${cacheMb * 1024}`);
   const insertEvent = db.prepare('INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const insertStream = db.prepare('INSERT INTO streams (stream_id, revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision');
   const events = db.transaction((rows: EventRow[]) => {
     for (const r of rows) insertEvent.run(r);
   });
-  const streams = db.transaction((rows: [string, number][]) => {
-    for (const r of rows) insertStream.run(r);
-  });
   return {
     events: async (rows) => void events.immediate(rows),
-    streams: async (rows) => void streams.immediate(rows),
     close: async () => void db.close(),
   };
 }
@@ -79,13 +72,6 @@ async function postgresSink(url: string, appendLock = false): Promise<Sink> {
         [0, 1, 2, 3, 4, 5, 6].map((i) => column(rows, i)),
       );
       if (appendLock) await client.query('COMMIT');
-    },
-    async streams(rows) {
-      await client.query(
-        `INSERT INTO streams (stream_id, revision) SELECT * FROM unnest($1::text[], $2::int[])
-         ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision`,
-        [column(rows, 0), column(rows, 1)],
-      );
     },
     close: () => client.end(),
   };
@@ -108,7 +94,6 @@ export async function generateEvents(
   let streams = 0;
   let qualified = 0;
   let eventMs = 0;
-  let streamMs = 0;
   let lastLog = Date.now();
   const BLOCK = 1000;
   try {
@@ -154,9 +139,6 @@ export async function generateEvents(
       let t = performance.now();
       await sink.events(rows);
       eventMs += performance.now() - t;
-      t = performance.now();
-      await sink.streams(streamRows);
-      streamMs += performance.now() - t;
       events += rows.length;
       streams += streamRows.length;
       if (Date.now() - lastLog > 3000) {
@@ -175,7 +157,6 @@ export async function generateEvents(
     qualified,
     eventInsertSeconds: eventMs / 1000,
     eventRowsPerSec: Math.round(events / (eventMs / 1000)),
-    streamRowsPerSec: Math.round(streams / (streamMs / 1000)),
     totalSeconds,
     sampleLeadIds,
   };
@@ -197,7 +178,6 @@ export async function appendLeads(target: { kind: 'sqlite'; path: string } | { k
       append(rows, leadStream(lead.id), initialLead, { type: 'CreateLead', leadId: lead.id, fields: fields as any }, now, 'bench');
     }
     await sink.events(rows);
-    await sink.streams(leads.map((l) => [leadStream(l.id), 0]));
   } finally {
     await sink.close();
   }

@@ -729,7 +729,7 @@ async function scenarioRebuildAndQueries(): Promise<void> {
       qualifiedLeads: generated.qualified,
       streams: generated.streams,
       generationSeconds: round(generated.totalSeconds, 1),
-      rawBatchedInsert: { eventRowsPerSec: generated.eventRowsPerSec, eventInsertSeconds: round(generated.eventInsertSeconds, 2), streamRowsPerSec: generated.streamRowsPerSec, rowsPerTransaction: '≈1,130 events (1,000 leads)' },
+      rawBatchedInsert: { eventRowsPerSec: generated.eventRowsPerSec, eventInsertSeconds: round(generated.eventInsertSeconds, 2), rowsPerTransaction: '≈1,130 events (1,000 leads)' },
       projections: rebuilds,
       readModelsAfter: { leadDetailsRows: Number(leadRows.n), qualificationStatsDailyRows: Number(statRows.n) },
       peakRssMb: rss.rebuild,

@@ -1,6 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { openDatabase, type Database } from '../src/database/database.js';
 import { testDatabaseKinds, type TestDatabase } from './support/databases.js';
+import { eventually } from './support/events.js';
 
 /**
  * Database.transactionSql: on SQLite, units queued back to back share one commit (group commit),
@@ -46,6 +47,21 @@ for (const kind of kinds) {
     });
 
     if (kind.name === 'sqlite-file') {
+      const autocheckpoint = async () => Number((await db.query('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint);
+
+      it('checkpoints the WAL from a background thread, not from the connection that commits', async () => {
+        expect(await autocheckpoint()).toBe(0);
+        await Promise.all(Array.from({ length: 50 }, (_, i) => insert(i, [i])));
+        const done = await eventually(() => (db.walCheckpointer!.last?.checkpointed ?? 0) > 0 && db.walCheckpointer!.last, 'a background checkpoint');
+        expect(done!.checkpointed).toBeGreaterThan(0);
+      });
+
+      it('takes checkpoints back on its own connection when the background thread dies', async () => {
+        await db.walCheckpointer!.worker.terminate();
+        await eventually(() => db.walCheckpointer!.failed, 'the failure to be noticed');
+        expect(await autocheckpoint()).toBe(1000);
+      });
+
       // PostgreSQL has a pool and no queue; on SQLite's single connection order is FIFO.
       it('keeps FIFO order: a read queued between writes sees the earlier ones and not the later ones', async () => {
         const first = insert(1, [1]);

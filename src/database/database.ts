@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions, type EntityManager, type MixedList } from 'typeorm';
 import type { DatabaseConfig } from '../config/config.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -20,6 +21,7 @@ interface RawSqlite {
 }
 
 const STATEMENT_CACHE = 500;
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 /** Bounds a commit group so that a steady stream of appends cannot hold readers off for long. */
 const MAX_GROUP = 256;
 
@@ -48,6 +50,12 @@ export class Database {
   private readonly queue: QueuedWork[] = [];
   private draining = false;
   private drainScheduled = false;
+  private checkpointer?: WalCheckpointer;
+
+  /** The background WAL checkpointer, on a SQLite file (operations and tests look at it). */
+  get walCheckpointer(): WalCheckpointer | undefined {
+    return this.checkpointer;
+  }
   private idle?: () => void;
   private readonly statements = new Map<string, RawStatement>();
   private readonly sql: SqlRunner = (text, params) => this.runRaw(text, params ?? []);
@@ -237,8 +245,22 @@ export class Database {
     return [];
   }
 
+  /** Moves WAL checkpoints off this connection onto a worker thread (see WalCheckpointer). */
+  checkpointInBackground(path: string, intervalMs: number): void {
+    this.raw().exec('PRAGMA wal_autocheckpoint = 0');
+    this.checkpointer = new WalCheckpointer({
+      path,
+      intervalMs,
+      busyTimeoutMs: 10_000,
+      onFailure: () => {
+        if (this.dataSource.isInitialized) this.raw().exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+      },
+    });
+  }
+
   async close(): Promise<void> {
     if (this.draining || this.queue.length > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    await this.checkpointer?.stop();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -278,8 +300,13 @@ export function dataSourceOptions(config: DatabaseConfig, entities: MixedList<Fu
   };
 }
 
+/** How often the background checkpointer runs; the WAL stays within a few MB under full load. */
+const WAL_CHECKPOINT_INTERVAL_MS = 100;
+
 export async function openDatabase(config: DatabaseConfig, entities: MixedList<Function>): Promise<Database> {
   const dataSource = new DataSource(dataSourceOptions(config, entities));
   await dataSource.initialize();
-  return new Database(dataSource, config.kind);
+  const db = new Database(dataSource, config.kind);
+  if (config.kind === 'sqlite' && config.path !== ':memory:') db.checkpointInBackground(config.path, WAL_CHECKPOINT_INTERVAL_MS);
+  return db;
 }

@@ -35,7 +35,9 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   retryDelayMs: 100,
   leaseMs: 10_000,
   pollMs: 250,
-  performConcurrency: 16,
+  // On SQLite each step of a conversion (reads, then the append) settles with a commit group, so
+  // many conversions in flight share each group instead of queueing one after the other.
+  performConcurrency: 128,
   coalesceMs: 15,
   instanceId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
 };

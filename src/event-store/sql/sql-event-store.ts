@@ -146,8 +146,9 @@ export class SqlEventStore implements EventStore {
 
   private async appendInTransaction(sql: SqlRunner, { streamId, events, expectedRevision }: StreamAppend) {
     if (events.length === 0) throw new Error('an append needs at least one event');
-    const rows = await sql(`SELECT revision FROM streams WHERE stream_id = ${this.p(1)}`, [streamId]);
-    const current = rows.length ? Number(rows[0].revision) : -1;
+    // Race-free: appends are serialised (lockForAppend), so nothing moves the stream meanwhile.
+    const rows = await sql(`SELECT MAX(stream_revision) AS revision FROM events WHERE stream_id = ${this.p(1)}`, [streamId]);
+    const current = rows[0]?.revision == null ? -1 : Number(rows[0].revision);
     if (!matches(expectedRevision, current)) {
       // Not where the client expected: unless this is a retry of an append that already
       // happened (same event ids), it is a conflict.
@@ -185,7 +186,7 @@ export class SqlEventStore implements EventStore {
     return { nextRevision: Number(last.stream_revision), position: String(last.global_position), replayed: true };
   }
 
-  /** One multi-row INSERT for the events, one upsert for the stream's revision. */
+  /** One multi-row INSERT for the events. */
   private async insert(sql: SqlRunner, streamId: string, current: number, events: NewEvent[]) {
     const now = new Date().toISOString();
     const json = this.db.isSqlite ? '' : '::jsonb';
@@ -200,11 +201,6 @@ export class SqlEventStore implements EventStore {
     );
     const position = String(inserted.map((r) => BigInt(r.global_position)).reduce((a, b) => (a > b ? a : b)));
     const revision = current + events.length;
-    await sql(
-      `INSERT INTO streams (stream_id, revision) VALUES (${this.p(1)}, ${this.p(2)})
-       ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision`,
-      [streamId, revision],
-    );
     return { nextRevision: revision, position, replayed: false };
   }
 }
