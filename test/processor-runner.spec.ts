@@ -14,6 +14,7 @@ const kinds = await testDatabaseKinds();
 class CountingProjection implements Processor {
   readonly eventTypes: string[];
   failNextApplyAfterWrite = false;
+  readonly batchSizes: number[] = [];
   constructor(
     readonly name: string,
     private readonly db: Database,
@@ -23,6 +24,7 @@ class CountingProjection implements Processor {
   }
 
   async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
+    this.batchSizes.push(events.length);
     for (const e of events) {
       if (e.type.startsWith('Poison')) throw new Error('cannot digest poison');
       await sql(`INSERT INTO applied (processor, event_id) VALUES (${this.db.isSqlite ? '?, ?' : '$1, $2'})`, [this.name, e.id]);
@@ -93,6 +95,16 @@ for (const kind of kinds) {
       expect(await r2.waitFor(second.position, 10_000)).toBe(true);
       expect(await appliedIds(projection.name)).toEqual([...first.ids, ...second.ids]);
       expect(await r2.storedCheckpoint()).toBe(second.position);
+    });
+
+    it('doubles its batches while it is behind, up to maxBatchSize, applying every event once', async () => {
+      const projection = new CountingProjection(`p-${kind.name}-grow`, db);
+      const appended = await append(projection, 100);
+      const r = runner(projection, { batchSize: 7, maxBatchSize: 28 });
+      r.start();
+      expect(await r.waitFor(appended.position, 10_000)).toBe(true);
+      expect(projection.batchSizes).toEqual([7, 14, 28, 28, 23]);
+      expect(await appliedIds(projection.name)).toEqual(appended.ids);
     });
 
     it('wakes on a local append without waiting for its poll interval', async () => {

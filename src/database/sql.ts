@@ -25,9 +25,12 @@ export async function upsertRows(
   rows: Record<string, unknown>[],
   chunkSize = Math.floor(30_000 / columns.length),
   onConflict: 'update' | 'ignore' = 'update',
+  /** Updates an existing row only where this holds (e.g. `t.version < excluded.version`, with t the table). */
+  updateWhere?: string,
 ): Promise<void> {
   const updates = onConflict === 'ignore' ? [] : columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`);
-  const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+  const guard = updateWhere ? ` WHERE ${updateWhere.replaceAll('t.', `${table}.`)}` : '';
+  const conflict = updates.length ? `DO UPDATE SET ${updates.join(', ')}${guard}` : 'DO NOTHING';
   if (dialect === 'sqlite') {
     // In-process SQLite: one cached single-row statement per row beats parsing a huge one.
     const statement = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders(dialect, columns.length)}) ON CONFLICT (${key.join(', ')}) ${conflict}`;

@@ -10,6 +10,11 @@ import { upcast } from './upcasting.js';
 export interface RunnerOptions {
   /** Events read per batch; one transaction per batch. */
   batchSize: number;
+  /**
+   * Largest batch when far behind (a rebuild, a backlog): each full batch doubles the next one up
+   * to this, so that a replay pays the fixed cost of a commit per thousands of events.
+   */
+  maxBatchSize: number;
   /** Attempts per event before it becomes a dead letter. */
   maxAttempts: number;
   /** First retry delay; doubles per attempt. */
@@ -31,6 +36,7 @@ export interface RunnerOptions {
 
 export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   batchSize: 500,
+  maxBatchSize: 4000,
   maxAttempts: 5,
   retryDelayMs: 100,
   leaseMs: 10_000,
@@ -76,6 +82,7 @@ export class ProcessorRunner {
   private rebuildStartedAt = 0;
   private lastProgressLog = 0;
   private stopping = false;
+  private pullSize: number;
   private loop?: Promise<void>;
   private wake?: () => void;
   private pendingWake = false;
@@ -92,6 +99,7 @@ export class ProcessorRunner {
   ) {
     this.logger = new Logger(`Processor:${processor.name}`);
     this.checkpoints = new Checkpoints(db);
+    this.pullSize = options.batchSize;
   }
 
   get name(): string {
@@ -177,7 +185,7 @@ export class ProcessorRunner {
         this.state = 'running';
         // stop() closes the subscription: never pull from it once stopping.
         if (this.stopping) break;
-        const { events, position } = await this.subscribe().pull(this.options.batchSize, this.options.pollMs);
+        const { events, position } = await this.subscribe().pull(this.pullSize, this.options.pollMs);
         this.subscribedAt = position;
         if (events.length === 0 && comparePositions(position, this.checkpoint) <= 0) continue;
         // Processors only ever see the current shape of each event type.
@@ -188,10 +196,16 @@ export class ProcessorRunner {
         await new Promise((resolve) => setImmediate(resolve));
         // Caught up: let appends gather for a moment instead of paying a transaction per event
         // while commands trickle in one by one (most of the cost of a batch is fixed).
-        if (events.length < this.options.batchSize) await delay(this.options.coalesceMs);
+        if (events.length < this.pullSize) {
+          this.pullSize = this.options.batchSize;
+          await delay(this.options.coalesceMs);
+        } else {
+          this.pullSize = Math.min(this.pullSize * 2, this.options.maxBatchSize);
+        }
       } catch (error) {
         // Whatever was pulled but not committed is pulled again from the checkpoint.
         await this.closeSubscription();
+        this.pullSize = this.options.batchSize;
         if (error instanceof LeaseLostError) {
           this.logger.warn(`lease lost to another instance; standing by`);
           this.owner = null;

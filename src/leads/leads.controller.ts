@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { Body, Controller, Headers, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -28,7 +28,7 @@ export class LeadsController {
   @ApiProblems(400, 401, 403, 409, 413)
   async create(@Body() body: CreateLeadDto, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
     const { id, ...fields } = body;
-    const leadId = id?.toLowerCase() ?? randomUUID();
+    const leadId = id?.toLowerCase() ?? uuidv7();
     return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'CreateLead', leadId, fields: { ...fields } }, ctx)));
   }
 
@@ -91,7 +91,7 @@ export class LeadsController {
   }
 
   private async qualifyOne(leadId: string, options: QualifyLeadDto, ctx: CommandContext): Promise<QualificationAcceptedDto> {
-    const result = await this.commands.execute(new ExecuteLeadCommand({ type: 'QualifyLead', leadId, qualificationId: randomUUID(), ...options }, ctx));
+    const result = await this.commands.execute(new ExecuteLeadCommand({ type: 'QualifyLead', leadId, qualificationId: uuidv7(), ...options }, ctx));
     const q = result.qualified!;
     return { leadId, qualificationId: q.qualificationId, plan: q.plan, decidedBy: q.decidedBy, settingVersion: q.settingVersion, position: result.position };
   }
