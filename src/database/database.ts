@@ -92,15 +92,23 @@ export class Database {
     });
   }
 
+  /** Runs read-only work (queued on SQLite, see the class comment). */
+  read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.isSqlite) return fn(this.dataSource.manager);
+    return this.enqueue('read', () => fn(this.dataSource.manager));
+  }
+
   /**
-   * Runs read-only work (queued on SQLite, see the class comment). With `snapshot`, every read of
-   * fn sees one consistent state of the database, also against other processes on the file.
+   * Like read, with a plain SQL runner instead of TypeORM: on SQLite the statements run on the raw
+   * connection (the query endpoints' path, where TypeORM's per-call overhead was a tenth of a request).
+   * With `snapshot`, every statement of fn sees one consistent state, also against other processes.
    */
-  read<T>(fn: (manager: EntityManager) => Promise<T>, { snapshot = false } = {}): Promise<T> {
+  readSql<T>(fn: (sql: SqlRunner) => Promise<T>, { snapshot = false } = {}): Promise<T> {
     if (!this.isSqlite) {
-      return snapshot ? this.dataSource.transaction('REPEATABLE READ', fn) : fn(this.dataSource.manager);
+      const run = (m: EntityManager) => fn((sql, params) => m.query(sql, params));
+      return snapshot ? this.dataSource.transaction('REPEATABLE READ', run) : run(this.dataSource.manager);
     }
-    return this.enqueue(snapshot ? 'snapshot' : 'read', () => fn(this.dataSource.manager));
+    return this.enqueue(snapshot ? 'snapshot' : 'read', fn);
   }
 
   /**

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { Database } from '../database/database.js';
+import { Database, type SqlRunner } from '../database/database.js';
 import { EVENT_STORE, comparePositions, START, type EventStore } from '../event-store/event-store.port.js';
 import { Processors } from '../event-store/event-store.module.js';
 import { Checkpoints } from '../event-store/checkpoints.js';
@@ -54,14 +53,16 @@ export class ProjectionGate {
    * were the model. On SQLite the unit is also queued (Database), so `read` must use `m` only.
    * `read` gets the projections' checkpoints on that snapshot: what it reads is a function of them.
    */
-  async consistentRead<T>(names: readonly string[], read: (m: EntityManager, checkpoints: string[]) => Promise<T>): Promise<T> {
-    const work = async (m: EntityManager) => {
-      const checkpoints: string[] = [];
-      for (const name of names) checkpoints.push(refuseRebuilding(name, await m.findOneBy(CheckpointRow, { processor: name })));
-      return read(m, checkpoints);
-    };
+  async consistentRead<T>(names: readonly string[], read: (m: { query: SqlRunner }, checkpoints: string[]) => T | Promise<T>): Promise<T> {
     // A snapshot: a rebuild (here or in another process) cannot slip between check and read.
-    return this.db.read(work, { snapshot: true });
+    return this.db.readSql(
+      async (sql) => {
+        const checkpoints: string[] = [];
+        for (const name of names) checkpoints.push(refuseRebuilding(name, (await this.checkpoints.get(sql, name)) ?? null));
+        return read({ query: sql }, checkpoints);
+      },
+      { snapshot: true },
+    );
   }
 }
 
