@@ -307,6 +307,9 @@ class EsdbAllSubscription implements AllSubscription {
       } else {
         const event = item.event;
         if (!event) return;
+        // Subscriptions start after fromPosition; should a server deliver the event at it anyway
+        // (reads of $all do include their start), it was handed out already.
+        if (event.position.commit <= from) return;
         if (!isSystem(event)) this.buffer.push(toRecorded(item)!);
         if (event.position.commit > this.seen) this.seen = event.position.commit;
         if (this.buffer.length >= MAX_BUFFERED) stream.pause();
