@@ -507,6 +507,16 @@ for (const kind of kinds) {
         expect(res.body).toEqual({ items: EXPECTED[groupBy], nextCursor: null });
       });
 
+      it('answers the same query anew once the projection moved on (answers are cached per checkpoint only)', async () => {
+        const june = 'from=2004-06-01&to=2004-07-01';
+        const first = await seedLead({ fields: { leadSource: 'Web' }, createdAt: '2004-06-07T09:00:00.000Z' });
+        const before = await get(`/analytics/qualifications?${june}&minPosition=${first.position}`);
+        expect(before.body.items).toEqual([{ ...zero, group: '2004-06-07', leadsCreated: 1, qualificationRate: null }]);
+        const second = await seedLead({ fields: { leadSource: 'Web' }, createdAt: '2004-06-07T10:00:00.000Z' });
+        const after = await get(`/analytics/qualifications?${june}&minPosition=${second.position}`);
+        expect(after.body.items).toEqual([{ ...zero, group: '2004-06-07', leadsCreated: 2, qualificationRate: null }]);
+      });
+
       it('from is inclusive and to exclusive, by UTC day; groupBy defaults to day', async () => {
         const res = await get(`/analytics/qualifications?from=2003-03-04&to=2003-03-10&minPosition=${min}`);
         expect(res.body.items.map((s: any) => s.group)).toEqual(['2003-03-04', '2003-03-05', '2003-03-09']);
