@@ -7,7 +7,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# --omit=optional too: typescript is an optional peer of @nestjs/swagger, which --omit=dev keeps.
+RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 # Run: production dependencies and the compiled service only, as an unprivileged user.
 FROM node:20-bookworm-slim
@@ -20,6 +21,6 @@ RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
-  CMD node -e "fetch('http://127.0.0.1:3000/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 # What `npm start` runs after its build step; a signal reaches node directly (graceful shutdown).
 CMD ["node", "dist/main.js"]

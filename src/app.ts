@@ -62,7 +62,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
+  // Exit 0 once the hooks ran (processors stopped, database closed) instead of re-raising the
+  // signal (status 143): a clean stop reads as one to supervisors, and async logs get flushed.
+  app.enableShutdownHooks([], { useProcessExit: true });
 
   const document = SwaggerModule.createDocument(
     app,
