@@ -36,7 +36,7 @@ export interface RunnerOptions {
 
 export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   batchSize: 500,
-  maxBatchSize: 2000,
+  maxBatchSize: 1000,
   maxAttempts: 5,
   retryDelayMs: 100,
   leaseMs: 10_000,
