@@ -124,9 +124,10 @@ export class Database {
    * Runs fn in one transaction with a plain SQL runner: the event store's append path and every
    * processor batch. On SQLite every statement runs synchronously on the raw connection.
    *
-   * Group commit (SQLite). The cost of a commit is writing every page it dirtied, and a command,
-   * the saga and the projections dirty the same pages of the log and the read models, so under
-   * load one commit can do the work of dozens. Work queued behind a transaction joins its group:
+   * Group commit (SQLite). A commit has fixed costs (the write lock, the WAL index, a frame per
+   * dirtied page), and pages dirtied by several transactions (the log's tail, checkpoints,
+   * counters) are written once per commit, so under load one commit carries dozens of
+   * transactions (docs/performance.md has the figures). Work queued behind a transaction joins its group:
    * one BEGIN IMMEDIATE … COMMIT, each transaction in its own SAVEPOINT, reads in between in
    * queue order. A transaction that throws is rolled back to its savepoint alone. Every member of
    * a group settles only after the COMMIT: nothing is acknowledged before it is durable, and no
