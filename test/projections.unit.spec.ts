@@ -240,6 +240,15 @@ for (const kind of kinds) {
         expect(position).toBe(twiceEvents[2].position);
       });
 
+      it('a creation delivered again after later events leaves the newer row as it is (the upsert never goes back a version)', async () => {
+        const lead = leadStream();
+        const created = lead.next('LeadCreated', ALL_FIELDS, '2026-03-02T09:00:00.000Z');
+        await apply(projection, [created, lead.next('LeadUpdated', { firstName: 'Janet' }, '2026-03-03T09:00:00.000Z')]);
+        const before = await leadRow(lead.leadId);
+        await apply(projection, [created]);
+        expect(await leadRow(lead.leadId)).toEqual(before);
+      });
+
       it('an event delivered again in a later batch changes nothing, not even after later events', async () => {
         const lead = leadStream();
         const events = [
