@@ -117,13 +117,18 @@ export class SqlEventStore implements EventStore {
    * are serialised (class comment), so once the head is visible every position below it is
    * committed, and nothing can still appear in the range the page claims to cover.
    */
-  async readPage(after: string, limit: number, eventTypes?: readonly string[]): Promise<SubscriptionPage> {
+  async readPage(after: string, limit: number, eventTypes?: readonly string[], sparse = false): Promise<SubscriptionPage> {
     const head = await this.headPosition();
     if (comparePositions(head, after) <= 0) return { events: [], position: after };
     if (eventTypes?.length === 0) return { events: [], position: head };
     const position = (p: string) => (this.db.isSqlite ? Number(p) : p);
     const params: unknown[] = [position(after), position(head)];
-    const types = eventTypes ? ` AND type IN (${eventTypes.map((type) => this.p(params.push(type))).join(', ')})` : '';
+    // SQLite without statistics always picks ix_events_type and sorts the matches of every type in
+    // the range: 1.8× slower than walking the log for types that make up most of it (a replay of
+    // lead-details), 2× faster for rare ones. The subscription knows which case it is in (`sparse`);
+    // the unary + keeps the planner off the index. PostgreSQL's planner has statistics.
+    const typeColumn = this.db.isSqlite && !sparse ? '+type' : 'type';
+    const types = eventTypes ? ` AND ${typeColumn} IN (${eventTypes.map((type) => this.p(params.push(type))).join(', ')})` : '';
     const rows: EventRecordRow[] = await this.db.query(
       `SELECT * FROM events WHERE global_position > ${this.p(1)} AND global_position <= ${this.p(2)}${types}
        ORDER BY global_position LIMIT ${this.p(params.push(limit))}`,
@@ -244,6 +249,8 @@ class SqlAllSubscription implements AllSubscription {
   private dirty = false;
   private wake?: () => void;
   private closed = false;
+  /** The last pages matched few of the events they covered (learnDensity). */
+  private sparse = false;
   private readonly onAppend = () => {
     this.dirty = true;
     this.wake?.();
@@ -265,8 +272,9 @@ class SqlAllSubscription implements AllSubscription {
     const deadline = Date.now() + waitMs;
     for (;;) {
       this.dirty = false;
-      const page = await this.store.readPage(this.after, max, this.eventTypes);
+      const page = await this.store.readPage(this.after, max, this.eventTypes, this.sparse);
       if (page.events.length > 0 || page.position !== this.after) {
+        this.learnDensity(page);
         this.after = page.position;
         return page;
       }
@@ -276,6 +284,16 @@ class SqlAllSubscription implements AllSubscription {
       if (!this.dirty) await this.sleep(left);
       if (this.closed) return page;
     }
+  }
+
+  /**
+   * Sparse: under 1 event in 20 of the log matched over the last page that spanned enough of it to
+   * tell (a page of a few positions says nothing). Decides how readPage walks the log.
+   */
+  private learnDensity(page: SubscriptionPage): void {
+    if (!this.eventTypes) return;
+    const span = Number(page.position) - Number(this.after);
+    if (span >= 100) this.sparse = page.events.length / span < 0.05;
   }
 
   async close(): Promise<void> {
