@@ -22,5 +22,6 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-# What `npm start` runs after its build step; a signal reaches node directly (graceful shutdown).
-CMD ["node", "dist/main.js"]
+# What `npm start` runs after its build step, with the same node flags (docs/operations.md, "Memory";
+# test/runtime-flags.spec.ts keeps the two alike); a signal reaches node directly (graceful shutdown).
+CMD ["node", "--max-semi-space-size=32", "dist/main.js"]

@@ -12,6 +12,8 @@
  *   events replayed and per query, via the preload bench/sql-counter.mjs)
  *   --sqlite-pragmas "cache_size=-65536;…" (what-if experiments: pragmas applied to the service's
  *   SQLite connection by the same preload; such runs are marked WHAT-IF in the results)
+ *   --node-flags "--max-old-space-size=192 …" (what-if: node flags added after those of package.json's
+ *   start script, which the service always gets; marked WHAT-IF too)
  *
  * It builds the service once (tsc → .bench-dist, removed at the end), starts every server it
  * measures on 127.0.0.1, drives load from a separate process (bench/load-worker.ts, autocannon),
@@ -76,6 +78,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     'count-sql': { type: 'boolean', default: false },
     'sqlite-pragmas': { type: 'string' },
+    'node-flags': { type: 'string' },
   },
 });
 const QUICK = !!args.quick;
@@ -233,12 +236,23 @@ async function build(): Promise<void> {
 
 const PROFILE_DIR = join(RESULTS, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
 
+/** The flags between `node` and the script in package.json's start script. */
+function startScriptNodeFlags(): string[] {
+  const start: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  const words = start.split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`package.json's start script does not begin with node: ${start}`);
+  return words.slice(1).filter((word) => word.startsWith('--'));
+}
+
 async function startService(target: Target, label: string): Promise<Server> {
   const port = await freePort();
-  const execArgv = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=service-${label}.cpuprofile`] : [];
+  // The node flags of `npm start`, so that the bench measures the runtime users run.
+  const execArgv = [...startScriptNodeFlags()];
+  if (args.profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=service-${label}.cpuprofile`);
   if (args.profile) mkdirSync(PROFILE_DIR, { recursive: true });
   const sqlCounts = (args['count-sql'] || args['sqlite-pragmas']) && target.kind === 'sqlite' ? join(TMP, `sql-counts-${label}.json`) : undefined;
   if (sqlCounts) execArgv.push('--import', pathToFileURL(join(ROOT, 'bench/sql-counter.mjs')).href);
+  if (args['node-flags']) execArgv.push(...args['node-flags'].split(' ').filter(Boolean));
   // bench/service-entry.mjs imports .bench-dist/main.js: the same process, a distinct command line.
   const child = spawnTracked(`service (${label})`, process.execPath, [...execArgv, join(ROOT, 'bench/service-entry.mjs')], {
     cwd: ROOT,
@@ -877,7 +891,7 @@ function markdown(meta: Record<string, any>, checks: TargetCheck[], r: ReturnTyp
   ];
   const targetRows = checks.map((c) => [c.target, c.measured == null ? '—' : `${fmt(c.measured, 2)} ${c.unit}`, c.threshold, c.pass == null ? 'not run' : c.pass ? 'PASS' : 'MISS']);
   return [
-    `## Benchmark: ${meta.mode} run on ${meta.database}, ${meta.date}${meta.serviceSettings.whatIfSqlitePragmas ? ` — WHAT-IF: service SQLite with PRAGMA ${meta.serviceSettings.whatIfSqlitePragmas}` : ''}`,
+    `## Benchmark: ${meta.mode} run on ${meta.database}, ${meta.date}${meta.serviceSettings.whatIfSqlitePragmas ? ` — WHAT-IF: service SQLite with PRAGMA ${meta.serviceSettings.whatIfSqlitePragmas}` : ''}${meta.serviceSettings.whatIfNodeFlags ? ` — WHAT-IF: service node ${meta.serviceSettings.whatIfNodeFlags}` : ''}`,
     '',
     `${meta.machine.nproc} CPUs (${meta.machine.cpu}), ${meta.machine.memoryGb} GB RAM, Node ${meta.machine.node}; load average at start ${meta.machine.loadAverageAtStart.join(' / ')}`,
     '',
@@ -915,10 +929,13 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: 0,
       whatIfSqlitePragmas: args['sqlite-pragmas'] ?? null,
+      nodeFlags: startScriptNodeFlags(),
+      whatIfNodeFlags: args['node-flags'] ?? null,
     },
   };
   log(`${meta.mode} run on ${DB_KIND}: scenarios ${[...ONLY].join(', ')}; ${meta.machine.nproc} CPUs, load average ${meta.machine.loadAverageAtStart.join(' ')}`);
   if (args['sqlite-pragmas']) log(`WHAT-IF run: the service's SQLite connection gets PRAGMA ${args['sqlite-pragmas']} (not its own settings)`);
+  if (args['node-flags']) log(`WHAT-IF run: the service's node gets ${args['node-flags']} after the start script's own flags`);
   if (DB_KIND === 'postgres') await pgAdmin('SELECT 1').catch((e) => fail(`PostgreSQL is not reachable at ${PG_ADMIN_URL}: ${e.message}`));
   // Set-up that is not measured runs side by side: the build, the baseline servers and their
   // seeded leads, the calibration server. Measurements start once all of it is done.

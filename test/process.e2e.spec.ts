@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JwtService } from '@nestjs/jwt';
 import { TEST_JWT_SECRET } from './support/app.js';
-import { SERVICE_ENTRY, startService, waitUntilReady, type ServiceProcess } from './support/process.js';
+import { dockerfileNodeFlags, SERVICE_ENTRY, startScriptNodeFlags, startService, waitUntilReady, type ServiceProcess } from './support/process.js';
 
 /** The service as a real process, the way `npm start` and the Dockerfile run it. */
 describe('the service process', () => {
@@ -20,6 +20,13 @@ describe('the service process', () => {
   afterAll(() => {
     for (const s of running) s.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  // The young generation size bounds peak memory (docs/operations.md, "Memory"): the image must run
+  // node exactly as `npm start` does, and these tests start the service with those flags too.
+  it('runs node with the same flags in the image as in npm start, young generation size included', () => {
+    expect(startScriptNodeFlags()).toContain('--max-semi-space-size=32');
+    expect(dockerfileNodeFlags()).toEqual(startScriptNodeFlags());
   });
 
   it('starts on the embedded default with no other service and serves health and the API docs', async () => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { TEST_JWT_SECRET } from './app.js';
@@ -23,10 +24,24 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** The node flags of package.json's start script (the words between `node` and the script). */
+export function startScriptNodeFlags(): string[] {
+  const words: string[] = JSON.parse(readFileSync(resolve('package.json'), 'utf8')).scripts.start.split(/\s+/);
+  return words.slice(1).filter((word) => word.startsWith('--'));
+}
+
+/** The node flags of the Dockerfile's exec-form CMD. */
+export function dockerfileNodeFlags(): string[] {
+  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(resolve('Dockerfile'), 'utf8'));
+  if (!cmd) throw new Error('the Dockerfile has no exec-form CMD');
+  const words: string[] = JSON.parse(cmd[1]);
+  return words.slice(1).filter((word) => word.startsWith('--'));
+}
+
 /** Starts the compiled service (globalSetup builds it) as `npm start` would, after its build. */
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVICE_ENTRY], {
+  const child = spawn(process.execPath, [...startScriptNodeFlags(), SERVICE_ENTRY], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
