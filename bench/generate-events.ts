@@ -5,12 +5,14 @@
  * exactly what the service appends. Per lead: LeadCreated; 2 % are then qualified (LeadQualified,
  * AccountCreated, ContactCreated, OpportunityCreated, LeadConversionCompleted), 1 % disqualified,
  * 2 % updated (status reason Contacted): 1.13 events per lead (1,000,000 leads: 1,130,000 events).
- * Times spread over the past 365 days.
+ * Times spread over the past 365 days. Event, lead and qualification ids are UUIDv7 of the event's
+ * time, as the service makes them (a lead created with a client-chosen id keeps that id instead).
  *
  * Inserts are batched (one transaction per block of 1,000 leads, ~1,130 events) and timed on their
  * own, which gives the raw batched insert rate of this database on this machine.
  */
 import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { conversionSteps } from '../src/lead-conversion/lead-conversion.saga.js';
@@ -105,9 +107,10 @@ export async function generateEvents(
       const end = Math.min(leads, blockStart + BLOCK);
       // 1. every lead of the block is created...
       for (let i = blockStart; i < end; i++) {
-        const id = randomUUID();
-        if (i % sampleEvery === 0) sampleLeadIds.push(id);
         const at = start + i * step;
+        // Ids as the service makes them: UUIDv7 of the moment (decider.ts, leads.controller.ts).
+        const id = uuidv7({ msecs: at });
+        if (i % sampleEvery === 0) sampleLeadIds.push(id);
         const state = append(rows, leadStream(id), initialLead, { type: 'CreateLead', leadId: id, fields: leadFields(i, id) }, at, 'sales-rep');
         states.push({ id, state, at, i });
       }
@@ -118,7 +121,7 @@ export async function generateEvents(
         const pick = lead.i % 100;
         if (pick < 2) {
           qualified++;
-          const qualificationId = randomUUID();
+          const qualificationId = uuidv7({ msecs: at });
           const afterQualify = append(rows, stream, lead.state, { type: 'QualifyLead', leadId: lead.id, qualificationId, setting: { createRecordsByDefault: true, version: 0 } }, at, 'sales-rep');
           const qualifiedEvent = JSON.parse(rows[rows.length - 1][4]);
           const steps = conversionSteps(qualifiedEvent);
@@ -199,5 +202,5 @@ function row(stream: string, revision: number, event: LeadEvent | { type: string
   const iso = new Date(at).toISOString();
   const correlationId = randomUUID();
   const metadata = { userId, correlationId, causationId: correlationId, at: iso };
-  return [randomUUID(), stream, revision, event.type, JSON.stringify(event.data), JSON.stringify(metadata), iso];
+  return [uuidv7({ msecs: at }), stream, revision, event.type, JSON.stringify(event.data), JSON.stringify(metadata), iso];
 }
