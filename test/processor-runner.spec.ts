@@ -107,6 +107,42 @@ for (const kind of kinds) {
       expect(await appliedIds(projection.name)).toEqual(appended.ids);
     });
 
+    it('after a rebuild builds each index in a transaction of its own and keeps the mark until all are built', async () => {
+      const name = `p-${kind.name}-indexes`.replace(/\W/g, '_');
+      const projection = new CountingProjection(name, db);
+      let brokenSecondIndex = true;
+      Object.assign(projection, {
+        reset: async (sql: SqlRunner) => void (await sql(`DELETE FROM applied WHERE processor = ${db.isSqlite ? '?' : '$1'}`, [projection.name])),
+        restoreIndexes: () => [
+          `CREATE INDEX IF NOT EXISTS ix_${name}_1 ON applied (processor)`,
+          `CREATE INDEX IF NOT EXISTS ix_${name}_2 ON ${brokenSecondIndex ? 'no_such_table' : 'applied'} (event_id)`,
+        ],
+      });
+      const indexes = async () =>
+        (db.isSqlite
+          ? await db.query(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_${name}_%'`)
+          : await db.query(`SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE 'ix_${name}_%'`)
+        ).map((r: { name: string }) => r.name).sort();
+      const mark = async () => (await db.query(`SELECT rebuild_target FROM checkpoints WHERE processor = ${db.isSqlite ? '?' : '$1'}`, [projection.name]))[0]?.rebuild_target ?? null;
+
+      const first = await append(projection, 5);
+      const r = runner(projection);
+      r.start();
+      expect(await r.waitFor(first.position, 10_000)).toBe(true);
+      await r.rebuild(first.position);
+      expect(await r.waitFor(first.position, 10_000)).toBe(true);
+      // The second build failed: the first stays built (its own transaction), the mark stays set.
+      await eventually(async () => (await indexes()).length === 1, 'the first index');
+      expect(await mark()).toBe(first.position);
+
+      brokenSecondIndex = false;
+      const second = await append(projection, 1);
+      expect(await r.waitFor(second.position, 10_000)).toBe(true);
+      await eventually(async () => (await mark()) === null, 'the rebuild mark cleared after the retry');
+      expect(await indexes()).toEqual([`ix_${name}_1`, `ix_${name}_2`]);
+      expect(await appliedIds(projection.name)).toEqual([...first.ids, ...second.ids]);
+    });
+
     it('wakes on a local append without waiting for its poll interval', async () => {
       const projection = new CountingProjection(`p-${kind.name}-wake`, db);
       const r = runner(projection, { pollMs: 600_000 });

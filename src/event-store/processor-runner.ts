@@ -397,18 +397,16 @@ export class ProcessorRunner {
   }
 
   /**
-   * Restores the indexes and clears the rebuild mark in one transaction: queries stay refused until
-   * both are done. A failure keeps the mark and is tried again after the next batch.
+   * Restores the indexes, one transaction each, then clears the rebuild mark: queries stay refused
+   * until all of it is done. A failure keeps the mark and is tried again after the next batch.
    */
   private async finishRebuild(): Promise<void> {
     const target = this.rebuildTarget;
     if (!target) return;
     this.rebuildTarget = null;
     try {
-      await this.db.transactionSql(async (sql) => {
-        await this.processor.restoreIndexes?.(sql);
-        await this.checkpoints.clearRebuild(sql, this.name, target);
-      });
+      for (const statement of this.processor.restoreIndexes?.() ?? []) await this.db.transactionSql(async (sql) => void (await sql(statement)));
+      await this.db.transactionSql((sql) => this.checkpoints.clearRebuild(sql, this.name, target));
       this.logger.log(`rebuild finished at position ${target} in ${Date.now() - this.rebuildStartedAt} ms`);
     } catch (error) {
       this.rebuildTarget = target;

@@ -115,8 +115,8 @@ export class LeadDetailsProjection implements Processor {
     for (const [name] of LEAD_DETAILS_INDEXES) await sql(`DROP INDEX IF EXISTS ${name}`);
   }
 
-  async restoreIndexes(sql: SqlRunner): Promise<void> {
-    for (const [name, columns] of LEAD_DETAILS_INDEXES) await sql(`CREATE INDEX IF NOT EXISTS ${name} ON lead_details (${columns})`);
+  restoreIndexes(): string[] {
+    return LEAD_DETAILS_INDEXES.map(([name, columns]) => `CREATE INDEX IF NOT EXISTS ${name} ON lead_details (${columns})`);
   }
 }
 
