@@ -63,6 +63,25 @@ for (const kind of kinds) {
       });
 
       // PostgreSQL has a pool and no queue; on SQLite's single connection order is FIFO.
+      // A rebuild queues each index build as the previous one settles; requests must still get in.
+      it('lets the event loop handle I/O while units keep queueing the next one as they settle', async () => {
+        const units = 30;
+        let done = 0;
+        const chain = (async () => {
+          for (let i = 0; i < units; i++) {
+            await db.transactionSql(async () => {
+              // A long synchronous statement, as an index build is on SQLite.
+              const end = performance.now() + 10;
+              while (performance.now() < end);
+            });
+            done++;
+          }
+        })();
+        const doneWhenIoRan = await new Promise<number>((resolve) => setImmediate(() => resolve(done)));
+        await chain;
+        expect(doneWhenIoRan).toBeLessThan(units / 2);
+      });
+
       it('keeps FIFO order: a read queued between writes sees the earlier ones and not the later ones', async () => {
         const first = insert(1, [1]);
         const read = db.query('SELECT COUNT(*) AS n FROM items');
