@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { openDatabase, type Database } from '../src/database/database.js';
+import { updateChangedColumns } from '../src/database/sql.js';
 import { testDatabaseKinds, type TestDatabase } from './support/databases.js';
 import { eventually } from './support/events.js';
 
@@ -44,6 +45,20 @@ for (const kind of kinds) {
       await Promise.all(Array.from({ length: 200 }, (_, i) => insert(i, [i * 10, i * 10 + 1])));
       const [{ n, units }] = await db.query('SELECT COUNT(*) AS n, COUNT(DISTINCT unit) AS units FROM items');
       expect([Number(n), Number(units)]).toEqual([400, 200]);
+    });
+
+    it('updateChangedColumns writes what changed since the read, and never over a newer version', async () => {
+      await db.query('CREATE TABLE rows_v (id TEXT PRIMARY KEY, version INTEGER NOT NULL, a TEXT, b TEXT, flag BOOLEAN)');
+      const p = (n: number) => (db.isSqlite ? '?' : `$${n}`);
+      await db.query(`INSERT INTO rows_v (id, version, a, b, flag) VALUES (${[1, 2, 3, 4, 5].map(p).join(', ')})`, ['r', 1, 'a1', 'b1', db.isSqlite ? 1 : true]);
+      const columns = ['id', 'version', 'a', 'b', 'flag'];
+      const read = async () => (await db.query(`SELECT id, version, a, b, flag FROM rows_v WHERE id = ${p(1)}`, ['r']))[0];
+      const before = await read();
+      await db.transactionSql((sql) => updateChangedColumns(sql, db.kind, 'rows_v', columns, 'id', 'version', before, { ...before, version: 2, b: 'b2', flag: true }));
+      expect(await read()).toMatchObject({ version: 2, a: 'a1', b: 'b2' });
+      // A version not above the stored one changes nothing.
+      await db.transactionSql((sql) => updateChangedColumns(sql, db.kind, 'rows_v', columns, 'id', 'version', before, { ...before, version: 2, a: 'stale' }));
+      expect(await read()).toMatchObject({ version: 2, a: 'a1', b: 'b2' });
     });
 
     if (kind.name === 'sqlite-file') {

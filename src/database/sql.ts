@@ -49,6 +49,31 @@ export async function upsertRows(
   }
 }
 
+/**
+ * Updates a stored row to `after`, setting only the columns whose value differs from `before` (the
+ * row as read), and only where `newer` (e.g. `version`) is below after's: the version guard of
+ * upsertRows. An UPDATE rewrites the entries of every index on a column it sets, even to the same
+ * value: setting all 45 columns of lead_details moved entries in its nine indexes (9.6 WAL frames
+ * and 137 µs an update, against 1 frame and 23 µs for the one column that changed).
+ */
+export async function updateChangedColumns(
+  sql: SqlRunner,
+  dialect: Dialect,
+  table: string,
+  columns: readonly string[],
+  key: string,
+  newer: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): Promise<void> {
+  const changed = columns.filter((c) => c !== key && toSqlValue(dialect, after[c]) !== toSqlValue(dialect, before[c]));
+  if (changed.length === 0) return;
+  const params = changed.map((c) => toSqlValue(dialect, after[c]));
+  const set = changed.map((c, i) => `${c} = ${placeholder(dialect, i + 1)}`).join(', ');
+  params.push(after[key], after[newer]);
+  await sql(`UPDATE ${table} SET ${set} WHERE ${key} = ${placeholder(dialect, params.length - 1)} AND ${newer} < ${placeholder(dialect, params.length)}`, params);
+}
+
 /** Selects rows whose `column` is in `values`, in chunks that fit the parameter limit. */
 export async function selectIn<T>(sql: SqlRunner, dialect: Dialect, table: string, column: string, values: readonly unknown[]): Promise<T[]> {
   const out: T[] = [];

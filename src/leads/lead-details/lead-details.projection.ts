@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../../database/database.js';
 import type { Database } from '../../database/database.js';
-import { selectIn, upsertRows } from '../../database/sql.js';
+import { selectIn, updateChangedColumns, upsertRows } from '../../database/sql.js';
 import { LEAD_DETAILS_INDEXES } from './lead-details.entity.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Processor } from '../../event-store/processor.js';
@@ -65,8 +65,9 @@ type Row = Record<(typeof COLUMNS)[number], any>;
 const EVENT_TYPES = ['LeadCreated', 'LeadUpdated', 'LeadQualified', 'LeadConversionCompleted', 'LeadConversionFailed', 'LeadDisqualified', 'LeadReactivated'];
 
 /**
- * lead_details: one row per lead. Applies a whole batch with one read of the rows it touches
- * and one upsert per changed row, because per-row ORM calls would bound rebuild speed.
+ * lead_details: one row per lead. Applies a whole batch with one read of the rows it touches, one
+ * upsert per new row and one UPDATE of the changed columns per stored row, because per-row ORM
+ * calls would bound rebuild speed.
  * Idempotent: an event whose stream revision is not above the row's version is skipped, and an
  * upsert never replaces a row with an older version.
  */
@@ -89,7 +90,12 @@ export class LeadDetailsProjection implements Processor {
       (event.type === 'LeadCreated' && event.revision === 0 ? created : toRead).add(id);
     }
     const rows = new Map<string, Row>();
-    for (const row of await selectIn<Row>(sql, dialect, 'lead_details', 'id', [...toRead])) rows.set(row.id, row);
+    // The rows as stored: an update sets only the columns that changed (updateChangedColumns).
+    const stored = new Map<string, Row>();
+    for (const row of await selectIn<Row>(sql, dialect, 'lead_details', 'id', [...toRead])) {
+      rows.set(row.id, row);
+      stored.set(row.id, { ...row });
+    }
     const changed = new Set<string>();
     for (const recorded of events) {
       const id = leadIdOf(recorded);
@@ -100,10 +106,13 @@ export class LeadDetailsProjection implements Processor {
       rows.set(id, after);
       changed.add(id);
     }
-    if (changed.size) {
-      const changedRows = [...changed].map((id) => rows.get(id)!);
-      await upsertRows(sql, dialect, 'lead_details', COLUMNS, ['id'], changedRows, undefined, 'update', 't.version < excluded.version');
+    const inserts: Row[] = [];
+    for (const id of changed) {
+      const was = stored.get(id);
+      if (was) await updateChangedColumns(sql, dialect, 'lead_details', COLUMNS, 'id', 'version', was, rows.get(id)!);
+      else inserts.push(rows.get(id)!);
     }
+    if (inserts.length) await upsertRows(sql, dialect, 'lead_details', COLUMNS, ['id'], inserts, undefined, 'update', 't.version < excluded.version');
   }
 
   async reset(sql: SqlRunner): Promise<void> {
