@@ -64,6 +64,16 @@ for (const kind of kinds) {
     if (kind.name === 'sqlite-file') {
       const autocheckpoint = async () => Number((await db.query('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint);
 
+      it('keeps savepoint journals in memory and builds an index with temporary files, failing or not', async () => {
+        const tempStore = async () => Number((await db.query('PRAGMA temp_store'))[0].temp_store);
+        expect(await tempStore()).toBe(2); // MEMORY
+        await insert(1, [1, 2, 3]);
+        await db.buildIndex('CREATE INDEX IF NOT EXISTS ix_items_unit ON items (unit)');
+        await expect(db.buildIndex('CREATE INDEX ix_nothing ON no_such_table (x)')).rejects.toThrow(/no_such_table/);
+        expect(await tempStore()).toBe(2);
+        expect(await db.query("SELECT name FROM sqlite_master WHERE name = 'ix_items_unit'")).toHaveLength(1);
+      });
+
       it('checkpoints the WAL from a background thread, not from the connection that commits', async () => {
         expect(await autocheckpoint()).toBe(0);
         await Promise.all(Array.from({ length: 50 }, (_, i) => insert(i, [i])));

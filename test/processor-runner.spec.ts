@@ -107,7 +107,7 @@ for (const kind of kinds) {
       expect(await appliedIds(projection.name)).toEqual(appended.ids);
     });
 
-    it('after a rebuild builds each index in a transaction of its own and keeps the mark until all are built', async () => {
+    it('after a rebuild builds its indexes one at a time and keeps the mark until all are built', async () => {
       const name = `p-${kind.name}-indexes`.replace(/\W/g, '_');
       const projection = new CountingProjection(name, db);
       let brokenSecondIndex = true;
@@ -131,7 +131,7 @@ for (const kind of kinds) {
       expect(await r.waitFor(first.position, 10_000)).toBe(true);
       await r.rebuild(first.position);
       expect(await r.waitFor(first.position, 10_000)).toBe(true);
-      // The second build failed: the first stays built (its own transaction), the mark stays set.
+      // The second build failed: the first stays built (built by itself), the mark stays set.
       await eventually(async () => (await indexes()).length === 1, 'the first index');
       expect(await mark()).toBe(first.position);
 

@@ -397,7 +397,7 @@ export class ProcessorRunner {
   }
 
   /**
-   * Restores the indexes, one transaction each, then clears the rebuild mark: queries stay refused
+   * Restores the indexes, one build at a time, then clears the rebuild mark: queries stay refused
    * until all of it is done. A failure keeps the mark and is tried again after the next batch.
    */
   private async finishRebuild(): Promise<void> {
@@ -405,7 +405,7 @@ export class ProcessorRunner {
     if (!target) return;
     this.rebuildTarget = null;
     try {
-      for (const statement of this.processor.restoreIndexes?.() ?? []) await this.db.transactionSql(async (sql) => void (await sql(statement)));
+      for (const statement of this.processor.restoreIndexes?.() ?? []) await this.db.buildIndex(statement);
       await this.db.transactionSql((sql) => this.checkpoints.clearRebuild(sql, this.name, target));
       this.logger.log(`rebuild finished at position ${target} in ${Date.now() - this.rebuildStartedAt} ms`);
     } catch (error) {

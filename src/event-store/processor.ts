@@ -23,8 +23,8 @@ export interface Processor {
   /**
    * Around a rebuild: secondary indexes that only queries need can be dropped while the replay
    * runs (queries answer 503 meanwhile) and built once at the end, which is much cheaper than
-   * maintaining them row by row. The runner runs each statement of restoreIndexes in a
-   * transaction of its own, so that other work gets the database between two index builds (on
+   * maintaining them row by row. The runner runs each statement of restoreIndexes by itself
+   * (Database#buildIndex), so that other work gets the database between two index builds (on
    * SQLite a build holds the connection and the event loop: about 1.5 s per index at 1,000,000
    * leads). The statements must be idempotent (a crash may repeat them).
    */
