@@ -53,6 +53,7 @@ import { leadFields } from './data.js';
 import { appendLeads, generateEvents, type GenerateResult } from './generate-events.js';
 import type { LoadResult, LoadSpec } from './load-worker.js';
 import { summariseProfile } from './profile-summary.js';
+import { startScriptNodeFlags } from '../scripts/start-script-flags.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, '.bench-dist');
@@ -236,18 +237,10 @@ async function build(): Promise<void> {
 
 const PROFILE_DIR = join(RESULTS, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
 
-/** The flags between `node` and the script in package.json's start script. */
-function startScriptNodeFlags(): string[] {
-  const start: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
-  const words = start.split(/\s+/);
-  if (words[0] !== 'node') throw new Error(`package.json's start script does not begin with node: ${start}`);
-  return words.slice(1).filter((word) => word.startsWith('--'));
-}
-
 async function startService(target: Target, label: string): Promise<Server> {
   const port = await freePort();
   // The node flags of `npm start`, so that the bench measures the runtime users run.
-  const execArgv = [...startScriptNodeFlags()];
+  const execArgv = startScriptNodeFlags(ROOT);
   if (args.profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=service-${label}.cpuprofile`);
   if (args.profile) mkdirSync(PROFILE_DIR, { recursive: true });
   const sqlCounts = (args['count-sql'] || args['sqlite-pragmas']) && target.kind === 'sqlite' ? join(TMP, `sql-counts-${label}.json`) : undefined;
@@ -929,7 +922,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: 0,
       whatIfSqlitePragmas: args['sqlite-pragmas'] ?? null,
-      nodeFlags: startScriptNodeFlags(),
+      nodeFlags: startScriptNodeFlags(ROOT),
       whatIfNodeFlags: args['node-flags'] ?? null,
     },
   };

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JwtService } from '@nestjs/jwt';
 import { TEST_JWT_SECRET } from './support/app.js';
-import { dockerfileNodeFlags, SERVICE_ENTRY, startScriptNodeFlags, startService, waitUntilReady, type ServiceProcess } from './support/process.js';
+import { startScriptNodeFlags } from '../scripts/start-script-flags.js';
+import { dockerfileNodeFlags, SERVICE_ENTRY, startService, waitUntilReady, type ServiceProcess } from './support/process.js';
 
 /** The service as a real process, the way `npm start` and the Dockerfile run it. */
 describe('the service process', () => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { startScriptNodeFlags } from '../../scripts/start-script-flags.js';
 import { TEST_JWT_SECRET } from './app.js';
 
 export const SERVICE_ENTRY = resolve('.test-dist/main.js');
@@ -22,12 +23,6 @@ export interface ServiceProcess {
   baseUrl: string;
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** The node flags of package.json's start script (the words between `node` and the script). */
-export function startScriptNodeFlags(): string[] {
-  const words: string[] = JSON.parse(readFileSync(resolve('package.json'), 'utf8')).scripts.start.split(/\s+/);
-  return words.slice(1).filter((word) => word.startsWith('--'));
 }
 
 /** The node flags of the Dockerfile's exec-form CMD. */
