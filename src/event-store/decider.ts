@@ -53,12 +53,12 @@ export async function decide<State, Command, Event extends { type: string; data:
   command: Command,
   ctx: CommandContext,
   /** Adds what the decision needs from outside the stream (e.g. the setting, duplicate matches). */
-  enrich?: (command: Command, state: State) => Promise<Command>,
+  enrich?: (command: Command, state: State, history: RecordedEvent[]) => Promise<Command>,
 ): Promise<Decision<State>> {
   const history = await store.readStream(streamId);
   const state = fold(decider.initial, decider.evolve, history);
   const revision = history.length - 1;
-  const events = decider.decide(enrich ? await enrich(command, state) : command, state, ctx);
+  const events = decider.decide(enrich ? await enrich(command, state, history) : command, state, ctx);
   const metadata = metadataOf(ctx);
   // Time-ordered ids (UUIDv7): the log's unique event_id index then grows at its right edge, so
   // the appends of one commit share its last pages instead of dirtying one random page each.
@@ -94,7 +94,7 @@ export async function handleCommand<State, Command, Event extends { type: string
   decider: DeciderOf<State, Command, Event>,
   command: Command,
   ctx: CommandContext,
-  enrich?: (command: Command, state: State) => Promise<Command>,
+  enrich?: (command: Command, state: State, history: RecordedEvent[]) => Promise<Command>,
 ): Promise<Decided<State>> {
   const decision = await decide(store, streamId, decider, command, ctx, enrich);
   if (!decision.append) return { state: decision.state, revision: decision.revision, position: decision.lastPosition, appended: [] };

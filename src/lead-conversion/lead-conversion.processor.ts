@@ -1,9 +1,10 @@
 import type { Command, CommandBus } from '@nestjs/cqrs';
-import type { RecordedEvent } from '../event-store/event-store.port.js';
+import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
 import type { Processor } from '../event-store/processor.js';
 import { ExecuteLeadCommand } from '../leads/lead.commands.js';
 import type { LeadQualified } from '../leads/lead.events.js';
 import { CreateConversionRecords } from '../records/record.commands.js';
+import { recordPresence } from '../records/record-presence.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { DomainError } from '../shared/domain-error.js';
 import { conversionSteps } from './lead-conversion.saga.js';
@@ -25,13 +26,33 @@ export class LeadConversionProcessor implements Processor {
   readonly name = LEAD_CONVERSION;
   readonly eventTypes = ['LeadQualified'];
 
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly store: EventStore,
+  ) {}
 
   async perform(event: RecordedEvent): Promise<void> {
     const qualified = event.data as LeadQualified['data'];
+    await this.requireLinkedRecords(qualified);
     const steps = conversionSteps(qualified);
     const ctx = this.context(event);
     await this.execute(new CreateConversionRecords(steps.creates, { type: 'RecordConversionCompleted', ...steps.completed }, ctx));
+  }
+
+  /**
+   * A plan may link a record that another qualification planned and has not created yet: the new
+   * records must not point at it before it exists. Waiting is retrying: the runner retries with
+   * backoff while the other conversion (earlier in the log, running in the same batch) completes;
+   * if that one failed, the linked record never will exist and this conversion fails too.
+   */
+  private async requireLinkedRecords({ plan }: LeadQualified['data']): Promise<void> {
+    for (const kind of ['account', 'contact'] as const) {
+      const record = plan[kind];
+      if (record.action !== 'existing' || !record.id) continue;
+      const presence = await recordPresence(this.store, kind, record.id);
+      if (presence.state === 'pending') throw new Error(`linked ${kind} ${record.id} is not created yet (qualification ${presence.qualificationId} is converting)`);
+      if (presence.state === 'missing') throw new Error(`linked ${kind} ${record.id} does not exist: ${presence.reason}`);
+    }
   }
 
   /** After the last retry: the failure is recorded on the lead, where salespeople see it. */

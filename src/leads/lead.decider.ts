@@ -12,6 +12,7 @@ import type {
   StatusReason,
 } from './lead.events.js';
 import { OPEN_REASONS } from './lead.events.js';
+import { noDuplicates, type DuplicateMatches } from '../uniqueness/unique-key.events.js';
 
 /** The lead's state, folded from its stream. `revision` is the stream revision (-1: no lead). */
 export type LeadState =
@@ -36,17 +37,29 @@ export type LeadState =
       conversions: Record<string, 'completed' | 'failed'>;
     };
 
-export interface DuplicateMatches {
-  accounts: { id: string; name: string }[];
-  contacts: { id: string; firstName: string | null; lastName: string; email: string | null }[];
+/** A linked id (existingAccountId / existingContactId) that names no record in the log. */
+export interface MissingLink {
+  field: 'existingAccountId' | 'existingContactId';
+  id: string;
+  reason: string;
+}
+
+/**
+ * What a command needs from outside the lead's stream, read from the log by the handler: claims
+ * on the keys it would take (duplicates) and the linked records it names that do not exist.
+ */
+export interface CheckedOutside {
+  ignoreDuplicates?: boolean;
+  duplicates?: DuplicateMatches;
+  missingLinks?: MissingLink[];
 }
 
 export const initialLead: LeadState = { status: 'None', revision: -1 };
 
 export type LeadCommand =
-  | { type: 'CreateLead'; leadId: string; fields: LeadFields }
-  | { type: 'UpdateLead'; leadId: string; changes: Partial<LeadFields> & { statusReason?: StatusReason }; expectedVersion?: number }
-  | {
+  | ({ type: 'CreateLead'; leadId: string; fields: LeadFields } & CheckedOutside)
+  | ({ type: 'UpdateLead'; leadId: string; changes: Partial<LeadFields> & { statusReason?: StatusReason }; expectedVersion?: number } & CheckedOutside)
+  | ({
       type: 'QualifyLead';
       leadId: string;
       qualificationId: string;
@@ -57,25 +70,22 @@ export type LeadCommand =
       existingAccountId?: string;
       existingContactId?: string;
       expectedSettingVersion?: number;
-      ignoreDuplicates?: boolean;
-      /** Existing records that look like the ones this qualification would create. */
-      duplicates?: DuplicateMatches;
-    }
+    } & CheckedOutside)
   | { type: 'DisqualifyLead'; leadId: string; statusReason: DisqualifyReason }
-  | { type: 'ReactivateLead'; leadId: string }
+  | ({ type: 'ReactivateLead'; leadId: string } & CheckedOutside)
   | { type: 'RecordConversionCompleted'; leadId: string; qualificationId: string; accountId: string | null; contactId: string | null; opportunityId: string | null }
   | { type: 'RecordConversionFailed'; leadId: string; qualificationId: string; reason: string };
 
 export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
   const revision = state.revision + 1;
   if (event.type === 'LeadCreated') {
-    const { leadId, ...fields } = event.data;
+    const { leadId, ignoredDuplicates: _ignored, ...fields } = event.data;
     return { status: 'Open', revision, id: leadId, statusReason: 'New', fields, convertedAccountId: null, convertedContactId: null, completedAccountId: null, completedContactId: null, conversions: {} };
   }
   if (state.status === 'None') return state;
   switch (event.type) {
     case 'LeadUpdated': {
-      const { leadId: _id, statusReason, ...changes } = event.data;
+      const { leadId: _id, statusReason, ignoredDuplicates: _ignored, ...changes } = event.data;
       return { ...state, revision, fields: { ...state.fields, ...changes }, statusReason: statusReason ?? state.statusReason };
     }
     case 'LeadQualified':
@@ -119,7 +129,9 @@ export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
 export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId: string; now: Date }): LeadEvent[] {
   if (command.type === 'CreateLead') {
     if (state.status !== 'None') throw new DomainError(409, 'LEAD_EXISTS', `lead ${command.leadId} already exists`);
-    return [{ type: 'LeadCreated', data: { leadId: command.leadId, ...command.fields } }];
+    requireLinks(command);
+    const ignored = checkLeadDuplicates(command, 'an open lead with this e-mail exists');
+    return [{ type: 'LeadCreated', data: { leadId: command.leadId, ...command.fields, ...ignored } }];
   }
   if (state.status === 'None') throw new DomainError(404, 'NOT_FOUND', `lead ${command.leadId} does not exist`);
 
@@ -136,7 +148,10 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
         });
       }
       const changed = changedFields(state, command.changes);
-      return Object.keys(changed).length ? [{ type: 'LeadUpdated', data: { leadId: state.id, ...changed } }] : [];
+      if (!Object.keys(changed).length) return [];
+      requireLinks(command);
+      const ignored = changed.email ? checkLeadDuplicates(command, 'another open lead has this e-mail') : {};
+      return [{ type: 'LeadUpdated', data: { leadId: state.id, ...changed, ...ignored } }];
     }
     case 'QualifyLead':
       requireOpen(state);
@@ -146,7 +161,7 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
       return [{ type: 'LeadDisqualified', data: { leadId: state.id, statusReason: command.statusReason } }];
     case 'ReactivateLead':
       if (state.status === 'Open') throw new DomainError(409, 'LEAD_ALREADY_OPEN', `lead ${state.id} is already open`);
-      return [{ type: 'LeadReactivated', data: { leadId: state.id } }];
+      return [{ type: 'LeadReactivated', data: { leadId: state.id, ...checkLeadDuplicates(command, 'another open lead has this e-mail now') } }];
     // The saga's outcomes: recorded once per qualification, whatever the lead's state meanwhile.
     case 'RecordConversionCompleted': {
       if (state.conversions[command.qualificationId]) return [];
@@ -160,6 +175,25 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
 }
 
 type OpenLead = Exclude<LeadState, { status: 'None' }>;
+
+function requireLinks({ missingLinks }: CheckedOutside): void {
+  const [missing] = missingLinks ?? [];
+  if (missing) {
+    throw new DomainError(422, 'RECORD_NOT_FOUND', `${missing.field} ${missing.id} names no record: ${missing.reason}`, { field: missing.field, id: missing.id });
+  }
+}
+
+function duplicatesFound(detail: string, duplicates: DuplicateMatches): DomainError {
+  return new DomainError(409, 'DUPLICATES_FOUND', `${detail}; link the existing records or set ignoreDuplicates`, { duplicates });
+}
+
+/** Open leads holding the e-mail: refused unless the user overrides, and then the event says so. */
+function checkLeadDuplicates(command: CheckedOutside, detail: string): { ignoredDuplicates?: string[] } {
+  const leads = command.duplicates?.leads ?? [];
+  if (!leads.length) return {};
+  if (!command.ignoreDuplicates) throw duplicatesFound(detail, { ...noDuplicates(), leads });
+  return { ignoredDuplicates: leads.map((l) => l.id) };
+}
 
 function requireOpen(state: OpenLead): void {
   if (state.status !== 'Open') {
@@ -202,6 +236,7 @@ function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: 
     decidedBy = 'salesperson';
   }
 
+  requireLinks(command);
   const { fields } = state;
   const q = command.qualificationId;
   const existingAccountId = command.existingAccountId ?? fields.existingAccountId ?? state.convertedAccountId;
@@ -222,15 +257,12 @@ function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: 
   const opportunity: PlannedRecord = selection.opportunity ? { action: 'create', id: derivedRecordId(q, 'opportunity') } : { action: 'none', id: null };
   const plan: QualificationPlan = { account, contact, opportunity };
   // Linking existing records (given or reused) creates nothing, so it can duplicate nothing.
-  if (!command.ignoreDuplicates && command.duplicates) {
-    const accounts = account.action === 'create' ? command.duplicates.accounts : [];
-    const contacts = contact.action === 'create' ? command.duplicates.contacts : [];
-    if (accounts.length || contacts.length) {
-      throw new DomainError(409, 'DUPLICATES_FOUND', 'records like the ones this qualification would create already exist; link them or set ignoreDuplicates', {
-        duplicates: { accounts, contacts },
-      });
-    }
+  const accounts = account.action === 'create' ? (command.duplicates?.accounts ?? []) : [];
+  const contacts = contact.action === 'create' ? (command.duplicates?.contacts ?? []) : [];
+  if ((accounts.length || contacts.length) && !command.ignoreDuplicates) {
+    throw duplicatesFound('records like the ones this qualification would create exist or are being created', { ...noDuplicates(), accounts, contacts });
   }
+  const ignored = [...accounts, ...contacts].map((r) => r.id);
 
   return {
     type: 'LeadQualified',
@@ -244,6 +276,7 @@ function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: 
       qualifiedBy: ctx.userId,
       qualifiedAt: ctx.now.toISOString(),
       lead: fields,
+      ...(ignored.length ? { ignoredDuplicates: ignored } : {}),
     },
   };
 }

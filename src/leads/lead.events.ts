@@ -52,8 +52,11 @@ export interface QualificationPlan {
 
 export type DecidedBy = 'setting' | 'salesperson';
 
-export type LeadCreated = { type: 'LeadCreated'; data: { leadId: string } & LeadFields };
-export type LeadUpdated = { type: 'LeadUpdated'; data: { leadId: string; statusReason?: StatusReason } & Partial<LeadFields> };
+/** Ids of the records or leads that held a key when the user chose to ignore duplicates. */
+type Overrode = { ignoredDuplicates?: string[] };
+
+export type LeadCreated = { type: 'LeadCreated'; data: { leadId: string } & LeadFields & Overrode };
+export type LeadUpdated = { type: 'LeadUpdated'; data: { leadId: string; statusReason?: StatusReason } & Partial<LeadFields> & Overrode };
 export type LeadQualified = {
   type: 'LeadQualified';
   data: {
@@ -67,7 +70,7 @@ export type LeadQualified = {
     qualifiedAt: string;
     /** The lead as it was when qualified: what the saga maps onto the new records. */
     lead: LeadFields;
-  };
+  } & Overrode;
 };
 export type LeadConversionCompleted = {
   type: 'LeadConversionCompleted';
@@ -75,7 +78,7 @@ export type LeadConversionCompleted = {
 };
 export type LeadConversionFailed = { type: 'LeadConversionFailed'; data: { leadId: string; qualificationId: string; reason: string } };
 export type LeadDisqualified = { type: 'LeadDisqualified'; data: { leadId: string; statusReason: DisqualifyReason } };
-export type LeadReactivated = { type: 'LeadReactivated'; data: { leadId: string } };
+export type LeadReactivated = { type: 'LeadReactivated'; data: { leadId: string } & Overrode };
 
 export type LeadEvent =
   | LeadCreated

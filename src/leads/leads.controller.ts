@@ -7,11 +7,26 @@ import { ApiProblems } from '../http/api-problems.decorator.js';
 import { parseIfMatch, RecordIdPipe } from '../http/params.js';
 import { Ctx } from '../http/request-context.js';
 import type { CommandContext } from '../shared/command-context.js';
-import { BulkQualifyLeadsDto, BulkQualifyResultDto, CommandAcceptedDto, DisqualifyLeadDto, QualifyLeadDto, type BulkQualifyOutcome } from './dto/lead-commands.dto.js';
+import {
+  BulkQualifyLeadsDto,
+  BulkQualifyResultDto,
+  CommandAcceptedDto,
+  DisqualifyLeadDto,
+  QualifyLeadDto,
+  ReactivateLeadDto,
+  type BulkQualifyOutcome,
+} from './dto/lead-commands.dto.js';
 import { DomainError } from '../shared/domain-error.js';
 import { CreateLeadDto, UpdateLeadDto } from './dto/lead-fields.dto.js';
 import { QualificationAcceptedDto } from './dto/qualification-accepted.dto.js';
 import { ExecuteLeadCommand, type LeadCommandResult } from './lead.commands.js';
+
+/** Record ids are stored lower-case (stream names, plans): a linked id given in capitals is the same record. */
+function lowerLinks<T extends { existingAccountId?: string | null; existingContactId?: string | null }>(body: T): T {
+  if (body.existingAccountId) body.existingAccountId = body.existingAccountId.toLowerCase();
+  if (body.existingContactId) body.existingContactId = body.existingContactId.toLowerCase();
+  return body;
+}
 
 const accepted = (r: LeadCommandResult): CommandAcceptedDto => ({ id: r.id, version: r.version, position: r.position });
 
@@ -25,18 +40,18 @@ export class LeadsController {
   @Post()
   @ApiOperation({ summary: 'Create a lead (Open/New)' })
   @ApiCreatedResponse({ type: CommandAcceptedDto })
-  @ApiProblems(400, 401, 403, 409, 413)
+  @ApiProblems(400, 401, 403, 409, 413, 422)
   async create(@Body() body: CreateLeadDto, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
-    const { id, ...fields } = body;
+    const { id, ignoreDuplicates, ...fields } = body;
     const leadId = id?.toLowerCase() ?? uuidv7();
-    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'CreateLead', leadId, fields: { ...fields } }, ctx)));
+    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'CreateLead', leadId, fields: lowerLinks({ ...fields }), ignoreDuplicates }, ctx)));
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change fields of an open lead; only changed fields are recorded' })
   @ApiHeader({ name: 'If-Match', required: false, description: 'the version the client edited; 412 VERSION_MISMATCH when stale' })
   @ApiOkResponse({ type: CommandAcceptedDto })
-  @ApiProblems(400, 401, 403, 404, 409, 412, 413)
+  @ApiProblems(400, 401, 403, 404, 409, 412, 413, 422)
   async update(
     @Param('id', RecordIdPipe) leadId: string,
     @Body() body: UpdateLeadDto,
@@ -44,7 +59,8 @@ export class LeadsController {
     @Ctx() ctx: CommandContext,
   ): Promise<CommandAcceptedDto> {
     const expectedVersion = parseIfMatch(ifMatch);
-    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'UpdateLead', leadId, changes: { ...body }, expectedVersion }, ctx)));
+    const { ignoreDuplicates, ...changes } = body;
+    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'UpdateLead', leadId, changes: lowerLinks({ ...changes }), expectedVersion, ignoreDuplicates }, ctx)));
   }
 
   @Post(':id/qualify')
@@ -91,7 +107,7 @@ export class LeadsController {
   }
 
   private async qualifyOne(leadId: string, options: QualifyLeadDto, ctx: CommandContext): Promise<QualificationAcceptedDto> {
-    const result = await this.commands.execute(new ExecuteLeadCommand({ type: 'QualifyLead', leadId, qualificationId: uuidv7(), ...options }, ctx));
+    const result = await this.commands.execute(new ExecuteLeadCommand({ type: 'QualifyLead', leadId, qualificationId: uuidv7(), ...lowerLinks({ ...options }) }, ctx));
     const q = result.qualified!;
     return { leadId, qualificationId: q.qualificationId, plan: q.plan, decidedBy: q.decidedBy, settingVersion: q.settingVersion, position: result.position };
   }
@@ -109,8 +125,8 @@ export class LeadsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Reopen a qualified or disqualified lead (Open/New)' })
   @ApiOkResponse({ type: CommandAcceptedDto })
-  @ApiProblems(401, 403, 404, 409)
-  async reactivate(@Param('id', RecordIdPipe) leadId: string, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
-    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'ReactivateLead', leadId }, ctx)));
+  @ApiProblems(400, 401, 403, 404, 409)
+  async reactivate(@Param('id', RecordIdPipe) leadId: string, @Body() body: ReactivateLeadDto | undefined, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
+    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'ReactivateLead', leadId, ignoreDuplicates: body?.ignoreDuplicates }, ctx)));
   }
 }

@@ -9,12 +9,11 @@ import { LeadDetailsProjection } from './lead-details/lead-details.projection.js
 import { GetLeadHandler, GetLeadHistoryHandler, ListLeadsHandler } from './lead-details/lead-details.queries.js';
 import { LeadQueriesController } from './lead-details/lead-queries.controller.js';
 import { LeadsController } from './leads.controller.js';
-import { DuplicateDetection } from '../records/duplicate-detection.js';
 
 @Module({
   imports: [CqrsModule, TypeOrmModule.forFeature([LeadDetailsRow])],
   controllers: [LeadsController, LeadQueriesController],
-  providers: [ExecuteLeadCommandHandler, DuplicateDetection, GetLeadHandler, ListLeadsHandler, GetLeadHistoryHandler],
+  providers: [ExecuteLeadCommandHandler, GetLeadHandler, ListLeadsHandler, GetLeadHistoryHandler],
 })
 export class LeadsModule implements OnModuleInit {
   constructor(

@@ -1,6 +1,9 @@
+import { accountNameKey, emailKey as contactEmailKey } from '../uniqueness/unique-keys.js';
+
 /**
  * The three kinds of record a qualification creates. Each is an aggregate with one stream
- * (`account-<id>`, …) whose first event creates it; everything the generic decider, projection
+ * (`account-<id>`, …) that its creation event (after the Planned event, for accounts and contacts
+ * planned since uniqueness claims exist) makes a record; everything the generic decider, projection
  * and queries need to know about a kind is here.
  */
 export type RecordKind = 'account' | 'contact' | 'opportunity';
@@ -8,6 +11,11 @@ export type RecordKind = 'account' | 'contact' | 'opportunity';
 export interface RecordKindInfo {
   kind: RecordKind;
   eventType: 'AccountCreated' | 'ContactCreated' | 'OpportunityCreated';
+  /**
+   * Opens the stream when a qualification plans the record, before the saga creates it, so that a
+   * planned id can be linked (and checked) at once. Opportunities are never linked: none.
+   */
+  plannedEventType?: 'AccountPlanned' | 'ContactPlanned';
   table: 'accounts' | 'contacts' | 'opportunities';
   /** Event data field → column. */
   columns: Record<string, string>;
@@ -22,6 +30,7 @@ export const RECORD_KINDS: Record<RecordKind, RecordKindInfo> = {
   account: {
     kind: 'account',
     eventType: 'AccountCreated',
+    plannedEventType: 'AccountPlanned',
     table: 'accounts',
     columns: { name: 'name', website: 'website', telephone: 'telephone', ...address, primaryContactId: 'primary_contact_id', ...common },
     keys: (d) => ({ name_key: accountNameKey(d.name) }),
@@ -29,6 +38,7 @@ export const RECORD_KINDS: Record<RecordKind, RecordKindInfo> = {
   contact: {
     kind: 'contact',
     eventType: 'ContactCreated',
+    plannedEventType: 'ContactPlanned',
     table: 'contacts',
     columns: {
       firstName: 'first_name',
@@ -67,11 +77,3 @@ export const RECORD_EVENT_TYPES = Object.values(RECORD_KINDS).map((k) => k.event
 
 export const recordStream = (kind: RecordKind, id: string) => `${kind}-${id}`;
 
-/** Duplicate detection compares account names with case and surrounding space ignored. */
-export function accountNameKey(name: string | null | undefined): string | null {
-  return name?.trim() ? name.trim().toLowerCase() : null;
-}
-
-export function contactEmailKey(email: string | null | undefined): string | null {
-  return email?.trim() ? email.trim().toLowerCase() : null;
-}

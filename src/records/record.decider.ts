@@ -19,10 +19,16 @@ export interface RecordCreated {
   data: Record<string, unknown> & { id: string; originatingLeadId: string; qualificationId: string };
 }
 
+/** Opens the stream of a record an accepted qualification will create (it can be linked already). */
+export interface RecordPlanned {
+  type: 'AccountPlanned' | 'ContactPlanned';
+  data: { id: string; leadId: string; qualificationId: string };
+}
+
 export const initialRecord: RecordState = { exists: false };
 
-export function evolveRecord(state: RecordState, event: RecordCreated): RecordState {
-  if (state.exists) return state;
+export function evolveRecord(state: RecordState, event: RecordCreated | RecordPlanned): RecordState {
+  if (state.exists || event.type === 'AccountPlanned' || event.type === 'ContactPlanned') return state;
   return { exists: true, qualificationId: event.data.qualificationId, data: event.data };
 }
 

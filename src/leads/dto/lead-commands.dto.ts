@@ -17,6 +17,13 @@ export class QualifyLeadDto {
   @ApiPropertyOptional() @OmittableNotNull() @IsBoolean() ignoreDuplicates?: boolean;
 }
 
+export class ReactivateLeadDto {
+  @ApiPropertyOptional({ description: 'reopen it even when another open lead now has its e-mail (409 DUPLICATES_FOUND otherwise)' })
+  @OmittableNotNull()
+  @IsBoolean()
+  ignoreDuplicates?: boolean;
+}
+
 export class DisqualifyLeadDto {
   @ApiProperty({ enum: DISQUALIFY_REASONS }) @IsIn(DISQUALIFY_REASONS) statusReason: DisqualifyReason;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsNotEmpty, IsNumber, IsString, IsUrl, IsUUID, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsNumber, IsString, IsUrl, IsUUID, MaxLength, Min, ValidateIf } from 'class-validator';
 import { LEAD_SOURCES, PURCHASE_TIMEFRAMES, RATINGS, type LeadSource, type PurchaseTimeframe, type Rating } from '../lead.events.js';
 
 /** null clears an optional field on update; absent leaves it alone. */
@@ -44,10 +44,18 @@ export class CreateLeadDto extends OptionalLeadFieldsDto {
 
   @ApiProperty({ maxLength: 200 }) @IsString() @IsNotEmpty() @MaxLength(200) topic: string;
   @ApiProperty({ maxLength: 100 }) @IsString() @IsNotEmpty() @MaxLength(100) lastName: string;
+  @ApiPropertyOptional({ description: 'create it even when an open lead has the same e-mail (409 DUPLICATES_FOUND otherwise); the event records the override' })
+  @OmittableNotNull()
+  @IsBoolean()
+  ignoreDuplicates?: boolean;
 }
 
 export class UpdateLeadDto extends OptionalLeadFieldsDto {
   @ApiPropertyOptional({ maxLength: 200 }) @OmittableNotNull() @IsString() @IsNotEmpty() @MaxLength(200) topic?: string;
   @ApiPropertyOptional({ maxLength: 100 }) @OmittableNotNull() @IsString() @IsNotEmpty() @MaxLength(100) lastName?: string;
   @ApiPropertyOptional({ enum: ['New', 'Contacted'] }) @OmittableNotNull() @IsIn(['New', 'Contacted']) statusReason?: 'New' | 'Contacted';
+  @ApiPropertyOptional({ description: 'change the e-mail even when another open lead has the same e-mail (409 DUPLICATES_FOUND otherwise); the event records the override' })
+  @OmittableNotNull()
+  @IsBoolean()
+  ignoreDuplicates?: boolean;
 }

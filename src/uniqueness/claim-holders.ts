@@ -1,0 +1,81 @@
+import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
+import { fold } from '../event-store/decider.js';
+import { evolveLead, initialLead } from '../leads/lead.decider.js';
+import { leadStream } from '../leads/lead.events.js';
+import { RECORD_KINDS, recordStream } from '../records/record-kinds.js';
+import { qualificationOutcome } from '../records/record-presence.js';
+import type { Claim, KeyClaims } from './key-claims.js';
+import { noDuplicates, type DuplicateMatches } from './unique-key.events.js';
+import { emailKey } from './unique-keys.js';
+
+/**
+ * How long a claim whose owner event is not in the log still holds its key. Where the claim and
+ * its owner are appended in one transaction (the SQL store) an owner is never missing; on
+ * EventStoreDB they are two appends, and a crash between them leaves a claim that must not block
+ * the key for ever. Far longer than any command takes between its two appends.
+ */
+export const CLAIM_TTL_MS = 120_000;
+
+/** A claim that holds its key now, as a DUPLICATES_FOUND shows it. */
+export interface Holder {
+  claim: Claim;
+  pending: boolean;
+  record: Record<string, string | null>;
+}
+
+/**
+ * Which claims still hold their key, judged by their owners' streams (the source of truth), not by
+ * release events, which may be missing where appends are not atomic:
+ * - an account or contact holds once created; until then while its qualification has not failed;
+ * - a lead's e-mail holds while the lead is open with that e-mail;
+ * - a claim whose owner event is not in the log holds for CLAIM_TTL_MS after it was made.
+ */
+export async function liveHolders(store: EventStore, claims: KeyClaims, now: Date, options: { ignoreLeadId?: string; ttlMs?: number } = {}): Promise<Holder[]> {
+  const ttlMs = options.ttlMs ?? CLAIM_TTL_MS;
+  // A lead never duplicates itself: its own claims are either its e-mail, or records of an earlier
+  // qualification that a new one reuses, or those of a concurrent qualification of the same lead,
+  // which the lead stream's revision refuses anyway (and then the decision is taken again).
+  const candidates = claims.claims.filter((c) => c.data.leadId !== options.ignoreLeadId);
+  const judged = await Promise.all(candidates.map((claim) => judge(store, claim, now, ttlMs)));
+  return judged.filter((h): h is Holder => h !== null);
+}
+
+async function judge(store: EventStore, claim: Claim, now: Date, ttlMs: number): Promise<Holder | null> {
+  const { kind, recordId, leadId, qualificationId, ownerEventId } = claim.data;
+  const young = now.getTime() - Date.parse(claim.claimedAt) < ttlMs;
+  if (kind === 'lead-email') {
+    const events = await store.readStream(leadStream(leadId));
+    if (!events.some((e) => e.id === ownerEventId)) return young ? { claim, pending: true, record: claim.data.record } : null;
+    const lead = fold(initialLead, evolveLead, events);
+    if (lead.status !== 'Open' || emailKey(lead.fields.email) !== claim.data.key) return null;
+    const { firstName, lastName, email, companyName } = lead.fields;
+    return { claim, pending: false, record: { firstName: firstName ?? null, lastName, email: email ?? null, companyName: companyName ?? null } };
+  }
+  const recordKind = kind === 'account-name' ? 'account' : 'contact';
+  const created = (await store.readStream(recordStream(recordKind, recordId))).find((e) => e.type === RECORD_KINDS[recordKind].eventType);
+  if (created) return { claim, pending: false, record: displayOf(kind, created) };
+  const outcome = qualificationId ? qualificationOutcome(await store.readStream(leadStream(leadId)), qualificationId) : 'absent';
+  if (outcome === 'failed') return null;
+  if (outcome === 'absent' && !young) return null;
+  return { claim, pending: true, record: claim.data.record };
+}
+
+function displayOf(kind: 'account-name' | 'contact-email', created: RecordedEvent): Record<string, string | null> {
+  const d = created.data;
+  return kind === 'account-name' ? { name: d.name } : { firstName: d.firstName ?? null, lastName: d.lastName, email: d.email ?? null };
+}
+
+/** The holders as the DUPLICATES_FOUND body lists them. */
+export function asMatches(holders: Holder[]): DuplicateMatches {
+  const matches = noDuplicates();
+  for (const { claim, pending, record } of holders) {
+    const id = claim.data.recordId;
+    if (claim.data.kind === 'account-name') matches.accounts.push({ id, name: record.name ?? '', pending });
+    else if (claim.data.kind === 'contact-email') {
+      matches.contacts.push({ id, firstName: record.firstName ?? null, lastName: record.lastName ?? '', email: record.email ?? null, pending });
+    } else {
+      matches.leads.push({ id, firstName: record.firstName ?? null, lastName: record.lastName ?? '', email: record.email ?? null, companyName: record.companyName ?? null, pending });
+    }
+  }
+  return matches;
+}
