@@ -48,6 +48,16 @@ for (const kind of kinds) {
       return id;
     }
 
+    /**
+     * An account and a contact to link: planned by an accepted qualification of a lead of their own
+     * (they count as existing at once; the saga creates them).
+     */
+    async function recordsToLink(): Promise<{ accountId: string; contactId: string }> {
+      const res = await qualify(await createLead({ email: `${randomUUID()}@link.example` }), allThree);
+      expect(res.status).toBe(202);
+      return { accountId: res.body.plan.account.id, contactId: res.body.plan.contact.id };
+    }
+
     /** Puts the setting to the value a test needs (as admin) and returns its version. */
     async function useSetting(createRecordsByDefault: boolean): Promise<number> {
       const res = await t.request('PUT', '/settings/qualify-lead', { as: 'admin', body: { createRecordsByDefault } });
@@ -60,7 +70,8 @@ for (const kind of kinds) {
     describe('POST /leads', () => {
       it('creates a lead under the client-chosen id: 201 {id, version: 0, position}, LeadCreated with every field', async () => {
         const id = randomUUID();
-        const fields = aFullLead({ existingAccountId: randomUUID(), existingContactId: randomUUID() });
+        const { accountId, contactId } = await recordsToLink();
+        const fields = aFullLead({ email: `${id}@acme.example`, existingAccountId: accountId, existingContactId: contactId });
         const res = await t.request('POST', '/leads', { as: 'salesperson', body: { id, ...fields } });
         expect(res.status).toBe(201);
         expect(res.body).toEqual({ id, version: 0, position: expect.stringMatching(POSITION) });
@@ -378,7 +389,7 @@ for (const kind of kinds) {
 
       it('links an existing account instead, even without a company name', async () => {
         await useSetting(false);
-        const accountId = randomUUID();
+        const { accountId } = await recordsToLink();
         const res = await qualify(await createLead({ companyName: null }), { ...allThree, existingAccountId: accountId });
         expect(res.status).toBe(202);
         expect(res.body.plan.account).toEqual({ action: 'existing', id: accountId });
@@ -407,8 +418,7 @@ for (const kind of kinds) {
     describe('existing account and contact', () => {
       it.each([true, false])('uses the ones given on the lead (setting Yes: %s)', async (yes) => {
         await useSetting(yes);
-        const existingAccountId = randomUUID();
-        const existingContactId = randomUUID();
+        const { accountId: existingAccountId, contactId: existingContactId } = await recordsToLink();
         const res = await qualify(await createLead({ existingAccountId, existingContactId }), allThree);
         expect(res.status).toBe(202);
         expect(res.body.plan).toEqual({
@@ -420,8 +430,10 @@ for (const kind of kinds) {
 
       it('uses the ones given in the body, over the lead’s', async () => {
         await useSetting(true);
-        const body = { existingAccountId: randomUUID(), existingContactId: randomUUID() };
-        const res = await qualify(await createLead({ existingAccountId: randomUUID(), existingContactId: randomUUID() }), body);
+        const onLead = await recordsToLink();
+        const inBody = await recordsToLink();
+        const body = { existingAccountId: inBody.accountId, existingContactId: inBody.contactId };
+        const res = await qualify(await createLead({ existingAccountId: onLead.accountId, existingContactId: onLead.contactId }), body);
         expect(res.status).toBe(202);
         expect(res.body.plan.account).toEqual({ action: 'existing', id: body.existingAccountId });
         expect(res.body.plan.contact).toEqual({ action: 'existing', id: body.existingContactId });
@@ -494,6 +506,34 @@ for (const kind of kinds) {
         expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
         expect(new Set(responses.map((r) => r.body.position)).size).toBe(20);
         for (const id of ids) expect(await types(id)).toEqual(['LeadCreated']);
+      });
+    });
+
+    describe('GET /leads/:id ETag', () => {
+      it('is the version of the body as a strong ETag, moves with each change and is accepted back as If-Match', async () => {
+        const id = randomUUID();
+        const created = await t.request('POST', '/leads', { as: 'salesperson', body: { id, topic: 'Tagged', lastName: 'Doe' } });
+        expect(created.status).toBe(201);
+        const first = await t.request('GET', `/leads/${id}?minPosition=${created.body.position}`, { as: 'analyst' });
+        expect(first.status).toBe(200);
+        expect(first.body.version).toBe(0);
+        expect(first.headers.etag).toBe('"0"');
+
+        const updated = await t.request('PATCH', `/leads/${id}`, { as: 'salesperson', headers: { 'if-match': first.headers.etag }, body: { city: 'Rennes' } });
+        expect(updated.status).toBe(200);
+        const second = await t.request('GET', `/leads/${id}?minPosition=${updated.body.position}`, { as: 'analyst' });
+        expect(second.body.version).toBe(1);
+        expect(second.headers.etag).toBe('"1"');
+
+        // The first ETag is now stale.
+        const stale = await t.request('PATCH', `/leads/${id}`, { as: 'salesperson', headers: { 'if-match': first.headers.etag }, body: { city: 'Vannes' } });
+        expectProblem(stale, 412, 'VERSION_MISMATCH');
+      });
+
+      it('is not sent with a 404', async () => {
+        const res = await t.request('GET', `/leads/${randomUUID()}`, { as: 'analyst' });
+        expectProblem(res, 404, 'NOT_FOUND');
+        expect(res.headers.etag).toBeUndefined();
       });
     });
   });

@@ -115,5 +115,124 @@ for (const kind of kinds) {
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'version' })]);
       expect(await store.headPosition()).toBe(head);
     });
+
+    describe('If-Match and ETag', () => {
+      const putIfMatch = (createRecordsByDefault: unknown, ifMatch: string) =>
+        t.request('PUT', '/settings/qualify-lead', { as: 'admin', headers: { 'if-match': ifMatch }, body: { createRecordsByDefault } });
+      const settingEvents = async () => (await store.readStream(SETTING_STREAM)).length;
+
+      it('GET sends the version as a strong ETag, and a change moves it', async () => {
+        const before = await t.request('GET', '/settings/qualify-lead', { as: 'analyst' });
+        expect(before.headers.etag).toBe(`"${before.body.version}"`);
+        const changed = await put(!before.body.createRecordsByDefault);
+        expect(changed.status).toBe(200);
+        expect(changed.headers.etag).toBe(`"${before.body.version + 1}"`);
+        const after = await t.request('GET', '/settings/qualify-lead', { as: 'analyst' });
+        expect(after.headers.etag).toBe(`"${before.body.version + 1}"`);
+        expect(after.body.version).toBe(before.body.version + 1);
+      });
+
+      it.each([
+        ['bare', (v: number) => `${v}`],
+        ['quoted', (v: number) => `"${v}"`],
+        ['weak', (v: number) => `W/"${v}"`],
+      ])('accepts the current version %s: 200, one change, the new ETag', async (_form, format) => {
+        const before = await current();
+        const events = await settingEvents();
+        const res = await putIfMatch(!before.createRecordsByDefault, format(before.version));
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ createRecordsByDefault: !before.createRecordsByDefault, version: before.version + 1 });
+        expect(res.headers.etag).toBe(`"${before.version + 1}"`);
+        expect(await settingEvents()).toBe(events + 1);
+      });
+
+      it('accepts the ETag of GET as If-Match', async () => {
+        const got = await t.request('GET', '/settings/qualify-lead', { as: 'admin' });
+        const res = await putIfMatch(!got.body.createRecordsByDefault, got.headers.etag);
+        expect(res.status).toBe(200);
+        expect(res.body.version).toBe(got.body.version + 1);
+      });
+
+      it('the current version with the value it already has: 200, nothing appended', async () => {
+        const before = await current();
+        const events = await store.readStream(SETTING_STREAM);
+        const res = await putIfMatch(before.createRecordsByDefault, `"${before.version}"`);
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({ ...before, position: events.at(-1)!.position });
+        expect(res.headers.etag).toBe(`"${before.version}"`);
+        expect(await settingEvents()).toBe(events.length);
+      });
+
+      it.each([
+        ['an older version, changing the value', -1, true],
+        ['an older version, with the value it already has (the client decided on a stale view)', -1, false],
+        ['a version not reached yet', +1, true],
+      ])('refuses %s: 412 VERSION_MISMATCH with currentVersion, nothing appended', async (_what, offset, change) => {
+        // An older version needs at least one change; run alone, this test makes it.
+        if ((await current()).version === 0) await put(false);
+        const before = await current();
+        const events = await settingEvents();
+        const head = await store.headPosition();
+        const value = change ? !before.createRecordsByDefault : before.createRecordsByDefault;
+        const res = await putIfMatch(value, `"${before.version + offset}"`);
+        expect(res.status).toBe(412);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).toMatchObject({ status: 412, code: 'VERSION_MISMATCH', currentVersion: before.version });
+        expect(res.headers.etag).toBeUndefined();
+        expect(await settingEvents()).toBe(events);
+        expect(await store.headPosition()).toBe(head);
+        expect(await current()).toEqual(before);
+      });
+
+      it.each(['abc', '-1', '1.5', '*', '"1x"'])('refuses If-Match: %s with 400 VALIDATION_FAILED naming the header, nothing appended', async (ifMatch) => {
+        const before = await current();
+        const events = await settingEvents();
+        const res = await putIfMatch(!before.createRecordsByDefault, ifMatch);
+        expect(res.status).toBe(400);
+        expect(res.body.code).toBe('VALIDATION_FAILED');
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'If-Match' })]);
+        expect(await settingEvents()).toBe(events);
+      });
+
+      it('12 concurrent PUTs with the same If-Match: exactly one changes the version, the others 412 or 200 unchanged', async () => {
+        const before = await current();
+        const events = await store.readStream(SETTING_STREAM);
+        const values = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? !before.createRecordsByDefault : before.createRecordsByDefault));
+        const responses = await Promise.all(values.map((value) => putIfMatch(value, `"${before.version}"`)));
+
+        const after = await store.readStream(SETTING_STREAM);
+        expect(after).toHaveLength(events.length + 1);
+        const appended = after.at(-1)!;
+        expect(appended.data).toEqual({ createRecordsByDefault: !before.createRecordsByDefault, previousValue: before.createRecordsByDefault, version: before.version + 1 });
+
+        const winners = responses.filter((r) => r.status === 200 && r.body.version === before.version + 1);
+        expect(winners).toHaveLength(1);
+        expect(winners[0].body).toMatchObject({ createRecordsByDefault: !before.createRecordsByDefault, position: appended.position });
+        responses.forEach((res, i) => {
+          if (res === winners[0]) return;
+          if (res.status === 200) {
+            // Only a request for the value it already had, decided before the winner appended: a no-op ordered first.
+            expect(values[i]).toBe(before.createRecordsByDefault);
+            expect(res.body).toEqual({ ...before, position: events.at(-1)!.position });
+          } else {
+            expect(res.status).toBe(412);
+            expect(res.body).toMatchObject({ code: 'VERSION_MISMATCH', currentVersion: before.version + 1 });
+          }
+        });
+        // Every other request for the new value lost, whether it read before or after the winner's append.
+        const changers = responses.filter((_, i) => values[i] !== before.createRecordsByDefault);
+        expect(changers.filter((r) => r.status === 412)).toHaveLength(changers.length - 1);
+        expect(await current()).toMatchObject({ createRecordsByDefault: !before.createRecordsByDefault, version: before.version + 1 });
+      });
+
+      it('documents If-Match, 412 and the ETag in the OpenAPI document', async () => {
+        const doc = (await t.request('GET', '/docs-json')).body;
+        const { get, put: update } = doc.paths['/settings/qualify-lead'];
+        expect(update.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'If-Match', in: 'header', required: false })]));
+        expect(update.responses['412']).toBeDefined();
+        expect(update.responses['200'].headers.ETag).toBeDefined();
+        expect(get.responses['200'].headers.ETag).toBeDefined();
+      });
+    });
   });
 }

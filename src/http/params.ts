@@ -12,14 +12,17 @@ export class RecordIdPipe implements PipeTransform<string, string> {
   }
 }
 
-/** If-Match: 3 or If-Match: "3" (an ETag). Absent: undefined. */
-export function parseIfMatch(header: string | undefined): number | undefined {
+/** If-Match: 3 or If-Match: "3" (an ETag). Absent: undefined. `of` names whose version it is. */
+export function parseIfMatch(header: string | undefined, of = 'lead'): number | undefined {
   if (header === undefined || header === '') return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) {
-    throw new DomainError(400, 'VALIDATION_FAILED', 'If-Match must be a lead version number', {
+    throw new DomainError(400, 'VALIDATION_FAILED', `If-Match must be a ${of} version number`, {
       errors: [{ field: 'If-Match', message: 'must be a version number, e.g. 3 or "3"' }],
     });
   }
   return Number(match[1]);
 }
+
+/** The ETag of a version: strong and quoted, so that it reads back through parseIfMatch. */
+export const versionETag = (version: number): string => `"${version}"`;

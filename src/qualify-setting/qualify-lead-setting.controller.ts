@@ -1,10 +1,12 @@
-import { Body, Controller, Get, Inject, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Inject, Put, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean } from 'class-validator';
+import type { FastifyReply } from 'fastify';
 import { AdminOnly, CanRead } from '../auth/roles.decorator.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
+import { parseIfMatch, versionETag } from '../http/params.js';
 import { Ctx } from '../http/request-context.js';
 import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
@@ -30,6 +32,8 @@ export class SettingChangedDto extends SettingDto {
 
 const view = ({ createRecordsByDefault, version, updatedAt, updatedBy }: SettingResult): SettingDto => ({ createRecordsByDefault, version, updatedAt, updatedBy });
 
+const ETAG_HEADER = { ETag: { description: 'the setting\'s version as a strong ETag, e.g. "3"; send it back as If-Match on PUT', schema: { type: 'string', example: '"3"' } } };
+
 @ApiTags('settings')
 @ApiBearerAuth()
 @Controller('settings/qualify-lead')
@@ -44,19 +48,33 @@ export class QualifyLeadSettingController {
   @ReadsProjections()
   @CanRead()
   @ApiOperation({ summary: 'The qualify-lead setting in force (front-ends read it to decide whether to prompt)' })
-  @ApiOkResponse({ type: SettingDto })
+  @ApiOkResponse({ type: SettingDto, headers: ETAG_HEADER })
   @ApiProblems(401, 403)
-  async get(@Query() _q: ReadQueryDto): Promise<SettingDto> {
-    return view(await readSettingInForce(this.store));
+  async get(@Query() _q: ReadQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<SettingDto> {
+    const setting = await readSettingInForce(this.store);
+    reply.header('ETag', versionETag(setting.version));
+    return view(setting);
   }
 
   @Put()
   @AdminOnly()
   @ApiOperation({ summary: 'Change the setting (System Administrator). Setting the current value changes nothing.' })
-  @ApiOkResponse({ type: SettingChangedDto })
-  @ApiProblems(400, 401, 403)
-  async put(@Body() body: UpdateSettingDto, @Ctx() ctx: CommandContext): Promise<SettingChangedDto> {
-    const result = await this.commands.execute(new UpdateQualifyLeadSetting(body.createRecordsByDefault, ctx));
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'the version the administrator edited (3, "3" or W/"3"); 412 VERSION_MISMATCH with currentVersion when the setting is at another version, and nothing is changed',
+  })
+  @ApiOkResponse({ type: SettingChangedDto, headers: ETAG_HEADER })
+  @ApiProblems(400, 401, 403, 409, 412)
+  async put(
+    @Body() body: UpdateSettingDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Ctx() ctx: CommandContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SettingChangedDto> {
+    const expectedVersion = parseIfMatch(ifMatch, 'setting');
+    const result = await this.commands.execute(new UpdateQualifyLeadSetting(body.createRecordsByDefault, ctx, expectedVersion));
+    reply.header('ETag', versionETag(result.version));
     return { ...view(result), position: result.position };
   }
 }

@@ -55,6 +55,35 @@ describe('UpdateQualifyLeadSetting after changes', () => {
   });
 });
 
+describe('UpdateQualifyLeadSetting with an expected version (If-Match)', () => {
+  it('changes the setting when the expected version is the current one', () => {
+    given([]).when({ createRecordsByDefault: false, expectedVersion: 0 }).then([
+      { type: 'QualifyLeadSettingUpdated', data: { createRecordsByDefault: false, previousValue: true, version: 1 } },
+    ]);
+    given([updated(false, 1)])
+      .when({ createRecordsByDefault: true, expectedVersion: 1 })
+      .then([{ type: 'QualifyLeadSettingUpdated', data: { createRecordsByDefault: true, previousValue: false, version: 2 } }]);
+  });
+
+  it('appends nothing for the value it already has at the current version', () => {
+    given([updated(false, 1)]).when({ createRecordsByDefault: false, expectedVersion: 1 }).then([]);
+  });
+
+  it.each([0, 2, 7])('refuses expected version %p when the setting is at version 1: 412 VERSION_MISMATCH with currentVersion', (expectedVersion) => {
+    given([updated(false, 1)]).when({ createRecordsByDefault: true, expectedVersion }).thenThrows({ status: 412, code: 'VERSION_MISMATCH', extra: { currentVersion: 1 } });
+  });
+
+  it('refuses a stale version even when the value is the one it already has: the client decided on an old view', () => {
+    given([updated(false, 1), updated(true, 2)])
+      .when({ createRecordsByDefault: true, expectedVersion: 1 })
+      .thenThrows({ status: 412, code: 'VERSION_MISMATCH', extra: { currentVersion: 2 } });
+  });
+
+  it('refuses a value that is not a boolean before looking at the version', () => {
+    given([]).when({ createRecordsByDefault: 'false' as unknown as boolean, expectedVersion: 5 }).thenThrows({ status: 400, code: 'VALIDATION_FAILED' });
+  });
+});
+
 describe('evolveSetting', () => {
   const metadata = (userId: string, at: string) => ({ userId, correlationId: 'c', causationId: 'c', at });
 

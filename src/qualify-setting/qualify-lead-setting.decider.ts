@@ -22,12 +22,20 @@ export const initialSetting: QualifyLeadSetting = { createRecordsByDefault: true
 
 export interface UpdateQualifyLeadSetting {
   createRecordsByDefault: boolean;
+  /** The version the administrator edited (If-Match); undefined: no precondition. */
+  expectedVersion?: number;
 }
 
-/** Setting the value it already has is no change and appends nothing. */
+/**
+ * Setting the value it already has is no change and appends nothing. A pinned version is checked
+ * before that: a client whose view is stale is told so even when its value happens to be current.
+ */
 export function decideSettingUpdate(command: UpdateQualifyLeadSetting, state: QualifyLeadSetting): QualifyLeadSettingUpdated[] {
   if (typeof command.createRecordsByDefault !== 'boolean') {
     throw new DomainError(400, 'VALIDATION_FAILED', 'createRecordsByDefault must be a boolean');
+  }
+  if (command.expectedVersion !== undefined && command.expectedVersion !== state.version) {
+    throw new DomainError(412, 'VERSION_MISMATCH', `the setting is at version ${state.version}, not ${command.expectedVersion}`, { currentVersion: state.version });
   }
   if (command.createRecordsByDefault === state.createRecordsByDefault) return [];
   return [

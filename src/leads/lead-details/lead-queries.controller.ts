@@ -1,10 +1,11 @@
-import { Controller, Get, Headers, Param, Query } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { CanRead } from '../../auth/roles.decorator.js';
 import { ApiProblems } from '../../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../../http/csv.js';
-import { RecordIdPipe } from '../../http/params.js';
+import { RecordIdPipe, versionETag } from '../../http/params.js';
 import { ReadsProjections } from '../../projections/reads-projections.js';
 import { LEAD_DETAILS } from './lead-details.projection.js';
 import { GetLead, GetLeadHistory, ListLeads } from './lead-details.queries.js';
@@ -44,9 +45,15 @@ export class LeadQueriesController {
   @Get(':id')
   @ReadsProjections(LEAD_DETAILS)
   @ApiOperation({ summary: 'One lead with its status, version and latest qualification (plan, decision, conversion state, record ids)' })
+  @ApiOkResponse({
+    description: 'the lead',
+    headers: { ETag: { description: 'the lead\'s version (as in the body) as a strong ETag, e.g. "3"; send it back as If-Match on PATCH', schema: { type: 'string', example: '"3"' } } },
+  })
   @ApiProblems(401, 403, 404)
-  get(@Param('id', RecordIdPipe) id: string, @Query() _q: ReadQueryDto) {
-    return this.queries.execute(new GetLead(id));
+  async get(@Param('id', RecordIdPipe) id: string, @Query() _q: ReadQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const lead = await this.queries.execute(new GetLead(id));
+    reply.header('ETag', versionETag(lead.version));
+    return lead;
   }
 
   @Get(':id/history')
