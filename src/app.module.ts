@@ -6,7 +6,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/database.js';
-import { EventStoreModule } from './event-store/event-store.module.js';
+import { EVENT_STORE_WRAPPER, EventStoreModule, type EventStoreWrapper } from './event-store/event-store.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { LoggerModule, type Params } from 'nestjs-pino';
@@ -15,14 +15,15 @@ import { LeadsModule } from './leads/leads.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { QualifySettingModule } from './qualify-setting/qualify-setting.module.js';
 import { RecordsModule } from './records/records.module.js';
+import { UniquenessModule } from './uniqueness/uniqueness.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, wrapEventStore?: EventStoreWrapper): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config),
+        ConfigModule.forRoot(config, wrapEventStore ? [{ provide: EVENT_STORE_WRAPPER, useValue: wrapEventStore }] : []),
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
           useFactory: (c: AppConfig) => ({ ...dataSourceOptions(c.database, []), autoLoadEntities: true }),
@@ -51,6 +52,7 @@ export class AppModule {
         AnalyticsModule,
         RecordsModule,
         LeadConversionModule,
+        UniquenessModule,
       ],
     };
   }

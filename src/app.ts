@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import type { EventStoreWrapper } from './event-store/event-store.module.js';
 import type { AppConfig } from './config/config.js';
 import { ProblemDto } from './http/api-problems.decorator.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
@@ -24,6 +25,8 @@ export interface CreateAppOptions {
    * checked against the real process (test/process.e2e.spec.ts).
    */
   docsUi?: boolean;
+  /** Wraps the event store (tests: a store that fails between streams). */
+  wrapEventStore?: EventStoreWrapper;
 }
 
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
@@ -38,7 +41,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // The API speaks JSON only: Fastify's own JSON parser, and no form or text parsers, so any
   // other content type is 415 rather than a second way in.
   adapter.getInstance().removeContentTypeParser('text/plain');
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.wrapEventStore), adapter, { bufferLogs: true, bodyParser: false });
   // Structured JSON logs (pino) for the framework's own messages too.
   app.useLogger(options.logger === false ? false : app.get(PinoLogger));
   await app.register(rateLimit as any, {

@@ -1,10 +1,12 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from './config.js';
 
 @Global()
 @Module({})
 export class ConfigModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] };
+  /** `extra`: providers every module may inject (createApp's test seams). */
+  static forRoot(config: AppConfig, extra: Provider[] = []): DynamicModule {
+    const providers = [{ provide: APP_CONFIG, useValue: config }, ...extra];
+    return { module: ConfigModule, providers, exports: providers.map((p) => (p as { provide: unknown }).provide as string) };
   }
 }

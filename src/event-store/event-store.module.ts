@@ -12,6 +12,13 @@ import { DEFAULT_RUNNER_OPTIONS, ProcessorRunner } from './processor-runner.js';
 import { SqlEventStore } from './sql/sql-event-store.js';
 
 /**
+ * Wraps the configured store (createApp's `wrapEventStore`): tests put a store there that fails
+ * between two streams, to show the invariants hold where appends are not atomic.
+ */
+export const EVENT_STORE_WRAPPER = Symbol('EVENT_STORE_WRAPPER');
+export type EventStoreWrapper = (store: EventStore) => EventStore;
+
+/**
  * Every processor (projection, saga) registers here from its module's onModuleInit; all start
  * once the application has bootstrapped and stop, checkpoints saved, on shutdown.
  */
@@ -80,13 +87,16 @@ class EventStoreCloser implements OnApplicationShutdown {
     },
     {
       provide: EVENT_STORE,
-      inject: [Database, APP_CONFIG],
-      useFactory: async (db: Database, config: AppConfig): Promise<EventStore> => {
+      inject: [Database, APP_CONFIG, { token: EVENT_STORE_WRAPPER, optional: true }],
+      useFactory: async (db: Database, config: AppConfig, wrap?: EventStoreWrapper | null): Promise<EventStore> => {
+        let store: EventStore;
         if (config.eventStore === 'esdb') {
           const { EsdbEventStore } = await import('./esdb/esdb-event-store.js');
-          return new EsdbEventStore(config.eventStoreUrl!);
+          store = new EsdbEventStore(config.eventStoreUrl!);
+        } else {
+          store = await new SqlEventStore(db).init();
         }
-        return new SqlEventStore(db).init();
+        return wrap ? wrap(store) : store;
       },
     },
     Processors,

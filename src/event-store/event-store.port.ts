@@ -68,6 +68,12 @@ export interface StreamAppend {
 }
 
 export interface EventStore {
+  /**
+   * Whether appendToStreams is all or nothing. Where it is not, a crash between two streams can
+   * leave the first ones written, and what depends on them being written together needs repair
+   * (uniqueness claims whose owner never came: LapsedClaimsProcessor).
+   */
+  readonly atomicMultiStreamAppends: boolean;
   appendToStream(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
   /**
    * Appends to several streams. The SQL adapter does it in one transaction (all or nothing);

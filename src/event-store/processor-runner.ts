@@ -90,6 +90,8 @@ export class ProcessorRunner {
   private subscription?: AllSubscription;
   private subscribedAt = START;
   private readonly waiters = new Set<() => void>();
+  /** Aborted by stop(): processors' waits end with it. */
+  private stopSignal = new AbortController();
 
   constructor(
     readonly processor: Processor,
@@ -109,6 +111,7 @@ export class ProcessorRunner {
   start(): void {
     if (this.loop) return;
     this.stopping = false;
+    this.stopSignal = new AbortController();
     this.state = 'starting';
     this.loop = this.run().finally(() => {
       this.state = 'stopped';
@@ -122,6 +125,7 @@ export class ProcessorRunner {
    */
   async stop({ releaseLease = true } = {}): Promise<void> {
     this.stopping = true;
+    this.stopSignal.abort();
     this.poke();
     // Ends a pull that is waiting for events.
     void this.subscription?.close();
@@ -270,7 +274,7 @@ export class ProcessorRunner {
     const worker = async () => {
       while (next < events.length && !this.stopping) {
         const event = events[next++];
-        const failure = await this.withRetries(event, () => this.processor.perform!(event), false);
+        const failure = await this.withRetries(event, () => this.processor.perform!(event, this.stopSignal.signal), false);
         if (failure) failures.push({ event, ...failure });
       }
     };

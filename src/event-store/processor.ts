@@ -11,9 +11,10 @@ export interface Processor {
   readonly eventTypes?: readonly string[];
   /**
    * Side effects outside the database transaction (the saga's appends). Must be idempotent:
-   * after a crash the same event is performed again.
+   * after a crash the same event is performed again. `signal` aborts when the runner stops: work
+   * that waits (for another stream to catch up) must give up then.
    */
-  perform?(event: RecordedEvent): Promise<void>;
+  perform?(event: RecordedEvent, signal: AbortSignal): Promise<void>;
   /** Read-model writes, committed in one transaction with the new checkpoint. */
   apply?(events: RecordedEvent[], sql: SqlRunner): Promise<void>;
   /** Called once when an event exhausted its retries, before it goes to the dead letters. */

@@ -87,22 +87,19 @@ export class LeadsController {
   @ApiProblems(400, 401, 403, 413)
   async qualifyMany(@Body() body: BulkQualifyLeadsDto, @Ctx() ctx: CommandContext): Promise<BulkQualifyResultDto> {
     const { leadIds, ...options } = body;
-    // A few at a time: independent leads, but one request must not monopolise the database.
-    const results: BulkQualifyOutcome[] = new Array(leadIds.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < leadIds.length) {
-        const index = next++;
-        const leadId = leadIds[index].toLowerCase();
-        try {
-          results[index] = { status: 202, ...(await this.qualifyOne(leadId, options, { ...ctx, causationId: `${ctx.causationId}/${leadId}`, now: new Date() })) };
-        } catch (error) {
-          if (!(error instanceof DomainError)) throw error;
-          results[index] = { ...error.extra, leadId, status: error.status, code: error.code, detail: error.message };
-        }
+    // One at a time, in request order: leads of one request that would create the same account or
+    // contact are decided first come, first served (the first accepted, the next DUPLICATES_FOUND),
+    // which concurrent items would leave to chance.
+    const results: BulkQualifyOutcome[] = [];
+    for (const id of leadIds) {
+      const leadId = id.toLowerCase();
+      try {
+        results.push({ status: 202, ...(await this.qualifyOne(leadId, options, { ...ctx, causationId: `${ctx.causationId}/${leadId}`, now: new Date() })) });
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        results.push({ ...error.extra, leadId, status: error.status, code: error.code, detail: error.message });
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, leadIds.length) }, worker));
+    }
     return { results };
   }
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JwtService } from '@nestjs/jwt';
-import { createApp } from '../../src/app.js';
+import { createApp, type CreateAppOptions } from '../../src/app.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import type { TestDatabase, TestDatabaseKind } from './databases.js';
 
@@ -27,11 +27,27 @@ export interface TestApp {
 }
 
 /** The whole service on a fresh database of the given kind, as main.ts builds it. */
-export async function startTestApp(kind: TestDatabaseKind, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(kind: TestDatabaseKind, env: Record<string, string> = {}, options: Pick<CreateAppOptions, 'wrapEventStore'> = {}): Promise<TestApp> {
+  return startOn(await kind.create(), env, options);
+}
+
+/**
+ * `count` instances of the service sharing one fresh database, as a scaled-out deployment runs;
+ * closing the last one drops the database.
+ */
+export async function startInstances(kind: TestDatabaseKind, count: number, env: Record<string, string> = {}, options: Pick<CreateAppOptions, 'wrapEventStore'> = {}): Promise<TestApp[]> {
   const db = await kind.create();
+  let open = count;
+  const shared: TestDatabase = { ...db, drop: async () => (--open === 0 ? db.drop() : undefined) };
+  const apps: TestApp[] = [];
+  for (let i = 0; i < count; i++) apps.push(await startOn(shared, env, options));
+  return apps;
+}
+
+async function startOn(db: TestDatabase, env: Record<string, string>, options: Pick<CreateAppOptions, 'wrapEventStore'> = {}): Promise<TestApp> {
   const url = db.config.kind === 'sqlite' ? `sqlite:${db.config.path}` : db.config.url;
   const config = loadConfig({ DATABASE_URL: url, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', ...env });
-  const app = await createApp(config, { logger: false, docsUi: false });
+  const app = await createApp(config, { logger: false, docsUi: false, ...options });
   await app.init();
   // Real sockets on loopback: Fastify's inject() pulls an ESM-only dependency Jest cannot load on Node 20.
   await app.listen({ port: 0, host: '127.0.0.1' });

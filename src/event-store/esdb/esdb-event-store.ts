@@ -66,6 +66,9 @@ export class EsdbEventStore implements EventStore {
     return { nextRevision: Number(result.nextExpectedRevision), position: commit.toString() };
   }
 
+  /** EventStoreDB appends to one stream per call: see appendToStreams. */
+  readonly atomicMultiStreamAppends = false;
+
   /** Not atomic across streams (EventStoreDB has no such transaction): one append after the other. */
   async appendToStreams(appends: StreamAppend[]): Promise<AppendResult[]> {
     const results: AppendResult[] = [];

@@ -43,6 +43,8 @@ interface EventRecordRow {
  */
 export class SqlEventStore implements EventStore {
   private readonly appended = new EventEmitter().setMaxListeners(0);
+  /** appendToStreams is one transaction. */
+  readonly atomicMultiStreamAppends = true;
 
   constructor(private readonly db: Database) {}
 

@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Database } from '../database/database.js';
+import { Checkpoints } from '../event-store/checkpoints.js';
+import { comparePositions, EVENT_STORE, START, type EventStore, type EventMetadata, type RecordedEvent, type StreamAppend } from '../event-store/event-store.port.js';
+import { leadStream } from '../leads/lead.events.js';
+import { recordStream } from '../records/record-kinds.js';
+import { claimAppend, type ClaimFields } from './claim-appends.js';
+import { expectedRevisionOf, readClaims } from './key-claims.js';
+import { uniqueKey, uniqueKeyStream, type UniqueKey } from './unique-keys.js';
+
+/** Its row in `checkpoints` marks the backfill done (the position is the head it covered). */
+export const CLAIMS_BACKFILL = 'uniqueness-backfill';
+const PAGE = 1000;
+const KEYS_PER_APPEND = 200;
+
+interface Wanted {
+  key: UniqueKey;
+  fields: ClaimFields;
+}
+
+interface LeadSketch {
+  open: boolean;
+  createdEventId: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string;
+  companyName: string | null;
+}
+
+/**
+ * Records and open leads written before uniqueness claims existed hold no claim, so nothing would
+ * stop a duplicate of them. Once per database, before the service takes requests, this reads the
+ * log up to its head, works out the claims those records and leads would hold, and appends the
+ * missing ones. Idempotent: each key's stream is read first and only absent claims are appended
+ * (with ids derived from key and record), so a crash or a second instance running it at the same
+ * time repeats nothing. Everything appended after the head read carries its claims already.
+ */
+@Injectable()
+export class ClaimsBackfill implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ClaimsBackfill.name);
+  private readonly checkpoints: Checkpoints;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly db: Database,
+  ) {
+    this.checkpoints = new Checkpoints(db);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.run();
+  }
+
+  /** The number of claims appended (0 when already done). */
+  async run(): Promise<number> {
+    if (await this.checkpoints.get((sql, params) => this.db.query(sql, params), CLAIMS_BACKFILL)) return 0;
+    const head = await this.store.headPosition();
+    const wanted = head === START ? [] : await this.wantedClaims(head);
+    let appended = 0;
+    for (let i = 0; i < wanted.length; i += KEYS_PER_APPEND) appended += await this.appendMissing(wanted.slice(i, i + KEYS_PER_APPEND));
+    await this.db.transactionSql(async (sql) => {
+      if (!(await this.checkpoints.get(sql, CLAIMS_BACKFILL))) await this.checkpoints.create(sql, CLAIMS_BACKFILL, head, null, 0);
+    });
+    if (head !== START) this.logger.log(`uniqueness claims backfilled up to position ${head}: ${appended} appended for ${wanted.length} records and open leads`);
+    return appended;
+  }
+
+  private async wantedClaims(head: string): Promise<Wanted[]> {
+    const wanted: Wanted[] = [];
+    const leads = new Map<string, LeadSketch>();
+    for (let after = START; ; ) {
+      const page = (await this.store.readAll(after, PAGE)).filter((e) => comparePositions(e.position, head) <= 0);
+      if (!page.length) break;
+      for (const event of page) this.take(event, wanted, leads);
+      after = page[page.length - 1].position;
+      if (comparePositions(after, head) >= 0) break;
+    }
+    for (const [leadId, lead] of leads) {
+      const key = lead.open ? uniqueKey('lead-email', lead.email) : null;
+      if (!key) continue;
+      const record = { firstName: lead.firstName, lastName: lead.lastName, email: lead.email, companyName: lead.companyName };
+      wanted.push({ key, fields: { recordId: leadId, leadId, qualificationId: null, ownerStreamId: leadStream(leadId), ownerEventId: lead.createdEventId, record, backfilled: true } });
+    }
+    return wanted;
+  }
+
+  private take(event: RecordedEvent, wanted: Wanted[], leads: Map<string, LeadSketch>): void {
+    const d = event.data;
+    switch (event.type) {
+      case 'AccountCreated':
+      case 'ContactCreated': {
+        const account = event.type === 'AccountCreated';
+        const key = account ? uniqueKey('account-name', d.name) : uniqueKey('contact-email', d.email);
+        if (!key) return;
+        const record: Record<string, string | null> = account ? { name: d.name } : { firstName: d.firstName ?? null, lastName: d.lastName, email: d.email ?? null };
+        const ownerStreamId = recordStream(account ? 'account' : 'contact', d.id);
+        wanted.push({ key, fields: { recordId: d.id, leadId: d.originatingLeadId, qualificationId: d.qualificationId, ownerStreamId, ownerEventId: event.id, record, backfilled: true } });
+        return;
+      }
+      case 'LeadCreated':
+        leads.set(d.leadId, { open: true, createdEventId: event.id, email: d.email ?? null, firstName: d.firstName ?? null, lastName: d.lastName, companyName: d.companyName ?? null });
+        return;
+      case 'LeadUpdated': {
+        const lead = leads.get(d.leadId);
+        if (!lead) return;
+        for (const field of ['email', 'firstName', 'lastName', 'companyName'] as const) if (d[field] !== undefined) (lead as any)[field] = d[field];
+        return;
+      }
+      case 'LeadQualified':
+      case 'LeadDisqualified':
+      case 'LeadReactivated': {
+        const lead = leads.get(d.leadId);
+        if (lead) lead.open = event.type === 'LeadReactivated';
+        return;
+      }
+    }
+  }
+
+  /** Appends the claims of `wanted` that their keys' streams do not hold yet; retried when a concurrent writer got in. */
+  private async appendMissing(wanted: Wanted[]): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const byStream = new Map<string, Wanted[]>();
+        for (const w of wanted) byStream.set(uniqueKeyStream(w.key), [...(byStream.get(uniqueKeyStream(w.key)) ?? []), w]);
+        const appends: StreamAppend[] = [];
+        for (const group of byStream.values()) {
+          const claims = await readClaims(this.store, group[0].key);
+          const held = new Set(claims.claims.map((c) => c.data.recordId));
+          const events = group
+            .filter((w) => !held.has(w.fields.recordId))
+            .flatMap((w) => {
+              held.add(w.fields.recordId);
+              return claimAppend(claims, w.fields, metadata(), backfillEventId(w)).events;
+            });
+          if (events.length) appends.push({ streamId: claims.streamId, expectedRevision: expectedRevisionOf(claims), events });
+        }
+        if (appends.length) await this.store.appendToStreams(appends);
+        return appends.reduce((n, a) => n + a.events.length, 0);
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        this.logger.warn(`backfill: a key changed while claiming, reading again: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+const metadata = (): EventMetadata => ({ userId: 'system:uniqueness-backfill', correlationId: CLAIMS_BACKFILL, causationId: CLAIMS_BACKFILL, at: new Date().toISOString() });
+
+/** The same claim gets the same event id on every run (RFC 9562 v5 layout over SHA-1). */
+function backfillEventId({ key, fields }: Wanted): string {
+  const hash = createHash('sha1').update(`${CLAIMS_BACKFILL}/${key.kind}/${key.key}/${fields.recordId}`).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
