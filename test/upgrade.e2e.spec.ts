@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Database } from '../src/database/database.js';
+import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port.js';
+import { CLAIMS_BACKFILL } from '../src/uniqueness/claims-backfill.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { testDatabaseKinds, type TestDatabase, type TestDatabaseKind } from './support/databases.js';
+import { eventually } from './support/events.js';
+
+const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'release-5197579');
+const LEAD = { A: '51975790-1ead-4000-8000-00000000000a', B: '51975790-1ead-4000-8000-00000000000b', C: '51975790-1ead-4000-8000-00000000000c', D: '51975790-1ead-4000-8000-00000000000d' };
+const PROCESSORS = ['customer-records', 'lead-conversion', 'lead-details', 'qualification-analytics', 'qualify-setting-history'];
+
+const kinds = await testDatabaseKinds();
+const sqlite = kinds.find((k) => k.name === 'sqlite-file')!;
+const postgres = kinds.find((k) => k.name === 'postgres')!;
+
+/** A fresh copy of the fixture, as the database of a service that kept running release 5197579. */
+async function restoreFixture(kind: TestDatabaseKind): Promise<TestDatabase> {
+  if (kind.name === 'sqlite-file') {
+    const dir = mkdtempSync(join(tmpdir(), 'lq-upgrade-'));
+    const path = join(dir, 'leads.sqlite');
+    copyFileSync(join(FIXTURE, 'leads.sqlite'), path);
+    return { name: 'sqlite-file', config: { kind: 'sqlite', path }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const db = await kind.create();
+  const url = (db.config as { url: string }).url;
+  const restored = spawnSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', join(FIXTURE, 'postgres.sql')], { encoding: 'utf8' });
+  if (restored.status !== 0) throw new Error(`psql could not restore the fixture: ${restored.stderr}`);
+  return db;
+}
+
+/** Starts the current code on `db`; closing it keeps the database (the suite drops it). */
+const startOn = (db: TestDatabase) => startTestApp({ name: db.name as TestDatabaseKind['name'], available: true, create: async () => ({ ...db, drop: async () => undefined }) });
+
+describe.each([sqlite, postgres].filter((k) => k.available))('upgrade of a database written by release 5197579 ($name)', (kind) => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let store: EventStore;
+  let checkpointsAtStart: { processor: string; position: string }[];
+  beforeAll(async () => {
+    db = await restoreFixture(kind);
+    t = await startOn(db);
+    store = t.app.get(EVENT_STORE);
+    checkpointsAtStart = await t.app.get(Database).query(`SELECT processor, position FROM checkpoints ORDER BY processor`);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('keeps every event and resumes each processor from its checkpoint, replaying nothing', async () => {
+    const started = Object.fromEntries(checkpointsAtStart.map((c) => [c.processor, Number(c.position)]));
+    for (const name of PROCESSORS) expect(started[name]).toBeGreaterThanOrEqual(10);
+    const old = await store.readAll('0', 10);
+    expect(old.map((e) => e.type)).toEqual([
+      'LeadCreated',
+      'LeadCreated',
+      'LeadQualified',
+      'AccountCreated',
+      'ContactCreated',
+      'OpportunityCreated',
+      'LeadConversionCompleted',
+      'LeadCreated',
+      'LeadDisqualified',
+      'LeadCreated',
+    ]);
+    expect((await store.readStream(`lead-${LEAD.B}`)).map((e) => e.type)).toEqual(['LeadCreated', 'LeadQualified', 'LeadConversionCompleted']);
+    const rows = await t.app.get(Database).query(`SELECT (SELECT COUNT(*) FROM lead_details) AS leads, (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM dead_letters) AS dead`);
+    expect(rows.map((r: Record<string, unknown>) => [Number(r.leads), Number(r.accounts), Number(r.dead)])).toEqual([[4, 1, 0]]);
+  });
+
+  it("backfills claims for the existing account and contact and the open leads' e-mails, not for closed leads", async () => {
+    const claims = (await store.readAll('10', 1000)).filter((e) => e.type === 'UniqueKeyClaimed');
+    const accountId = (await store.readAll('0', 10)).find((e) => e.type === 'AccountCreated')!.data.id;
+    const contactId = (await store.readAll('0', 10)).find((e) => e.type === 'ContactCreated')!.data.id;
+    expect(claims.map((e) => [e.data.kind, e.data.key, e.data.recordId, e.data.backfilled]).sort()).toEqual(
+      [
+        ['account-name', 'legacy customer co', accountId, true],
+        ['contact-email', 'carl@legacy.example', contactId, true],
+        ['lead-email', 'dora@legacy.example', LEAD.D, true],
+        ['lead-email', 'olive@legacy.example', LEAD.A, true],
+      ].sort(),
+    );
+    const marker = await t.app.get(Database).query(`SELECT position FROM checkpoints WHERE processor = '${CLAIMS_BACKFILL}'`);
+    expect(marker.map((r: { position: string }) => String(r.position))).toEqual(['10']);
+  });
+
+  it('the old records and open leads now stop duplicates; closed leads do not', async () => {
+    const accountId = (await store.readAll('0', 10)).find((e) => e.type === 'AccountCreated')!.data.id;
+    const sameEmail = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'x', lastName: 'y', email: 'OLIVE@legacy.example' } });
+    expect([sameEmail.status, sameEmail.body.code, sameEmail.body.duplicates?.leads?.map((l: { id: string }) => l.id)]).toEqual([409, 'DUPLICATES_FOUND', [LEAD.A]]);
+    // D's company differs from B's account only by case and spaces, which the old check missed.
+    const lookalike = await t.request('POST', `/leads/${LEAD.D}/qualify`, { as: 'salesperson', body: {} });
+    expect([lookalike.status, lookalike.body.code, lookalike.body.duplicates?.accounts]).toEqual([409, 'DUPLICATES_FOUND', [{ id: accountId, name: 'Legacy Customer Co', pending: false }]]);
+    const closedLeadsEmail = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'x', lastName: 'y', email: 'gina@legacy.example' } });
+    expect(closedLeadsEmail.status).toBe(201);
+  });
+
+  it('runs once: a restart appends nothing and the processors keep going', async () => {
+    await eventually(async () => {
+      const res = await t.request('GET', '/projections', { as: 'analyst' });
+      return res.body.items?.every((p: { lag: string }) => p.lag === '0');
+    }, 'every processor to catch up');
+    const head = await store.headPosition();
+    await t.close();
+    t = await startOn(db);
+    store = t.app.get(EVENT_STORE);
+    expect(await store.headPosition()).toBe(head);
+  });
+});
