@@ -17,13 +17,25 @@ interface Setup {
   kind: TestDatabaseKind;
   instances: number;
   atomic: boolean;
+  env?: Record<string, string>;
 }
 const SETUPS: Setup[] = [
   { name: 'sqlite-file', kind: sqlite, instances: 1, atomic: true },
   { name: 'postgres', kind: postgres, instances: 1, atomic: true },
   { name: 'postgres, two service instances', kind: postgres, instances: 2, atomic: true },
   { name: 'sqlite-file, a store that appends stream by stream', kind: sqlite, instances: 1, atomic: false },
+  ...esdbSetups(),
 ];
+
+/** With EVENTSTORE_URL, the same suite on EventStoreDB (read models on SQLite); otherwise one line says it was skipped. */
+function esdbSetups(): Setup[] {
+  const url = process.env.EVENTSTORE_URL;
+  if (!url) {
+    process.stderr.write('SKIPPED: uniqueness suite on EventStoreDB (EVENTSTORE_URL not set)\n');
+    return [];
+  }
+  return [{ name: 'EventStoreDB', kind: sqlite, instances: 1, atomic: false, env: { EVENT_STORE: 'esdb', EVENTSTORE_URL: url } }];
+}
 const allThree = { createAccount: true, createContact: true, createOpportunity: true };
 /** A failing conversion gives up quickly here. */
 const ENV = { PROCESSOR_MAX_ATTEMPTS: '3', PROCESSOR_RETRY_DELAY_MS: '10' };
@@ -49,7 +61,8 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness and linked rec
 
   beforeAll(async () => {
     const wrapEventStore = (inner: EventStore) => new FaultyStore(inner, setup.atomic, crashBefore);
-    apps = setup.instances > 1 ? await startInstances(setup.kind, setup.instances, ENV, { wrapEventStore }) : [await startTestApp(setup.kind, ENV, { wrapEventStore })];
+    const env = { ...ENV, ...setup.env };
+    apps = setup.instances > 1 ? await startInstances(setup.kind, setup.instances, env, { wrapEventStore }) : [await startTestApp(setup.kind, env, { wrapEventStore })];
     store = apps[0].app.get(EVENT_STORE);
   });
   afterAll(async () => {

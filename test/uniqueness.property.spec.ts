@@ -12,11 +12,29 @@ const sqlite = kinds.find((k) => k.name === 'sqlite-file')!;
 const postgres = kinds.find((k) => k.name === 'postgres')!;
 
 const LEADS = 5;
-const SETUPS: { name: string; kind: TestDatabaseKind; atomic: boolean; runs: number }[] = [
+interface Setup {
+  name: string;
+  kind: TestDatabaseKind;
+  atomic: boolean;
+  runs: number;
+  env?: Record<string, string>;
+}
+const SETUPS: Setup[] = [
   { name: 'sqlite-file', kind: sqlite, atomic: true, runs: 20 },
   { name: 'postgres', kind: postgres, atomic: true, runs: 10 },
   { name: 'sqlite-file, appends stream by stream with crashes between streams', kind: sqlite, atomic: false, runs: 20 },
+  ...esdbSetups(),
 ];
+
+/** With EVENTSTORE_URL, the same property on EventStoreDB (read models on SQLite); otherwise one line says it was skipped. */
+function esdbSetups(): Setup[] {
+  const url = process.env.EVENTSTORE_URL;
+  if (!url) {
+    process.stderr.write('SKIPPED: uniqueness property on EventStoreDB (EVENTSTORE_URL not set)\n');
+    return [];
+  }
+  return [{ name: 'EventStoreDB', kind: sqlite, atomic: false, runs: 10, env: { EVENT_STORE: 'esdb', EVENTSTORE_URL: url } }];
+}
 
 type Op =
   | { op: 'create'; lead: number; company: number | null; email: number | null; ignoreDuplicates: boolean }
@@ -58,7 +76,7 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness under random i
   };
 
   beforeAll(async () => {
-    t = await startTestApp(setup.kind, { PROCESSOR_MAX_ATTEMPTS: '2', PROCESSOR_RETRY_DELAY_MS: '5' }, { wrapEventStore: (inner) => new FaultyStore(inner, setup.atomic, crashBefore) });
+    t = await startTestApp(setup.kind, { PROCESSOR_MAX_ATTEMPTS: '2', PROCESSOR_RETRY_DELAY_MS: '5', ...setup.env }, { wrapEventStore: (inner) => new FaultyStore(inner, setup.atomic, crashBefore) });
     store = t.app.get(EVENT_STORE);
   });
   afterAll(async () => t?.close());
