@@ -138,7 +138,14 @@ export function eventStoreContract(open: () => Promise<{ store: EventStore; clos
     expect(results.map((r) => r.nextRevision)).toEqual([0, 2]);
     expect(comparePositions(results[1].position, results[0].position)).toBe(1);
     expect((await store.readStream(a)).map((e) => e.type)).toEqual(['A']);
-    expect((await store.readStream(b)).map((e) => e.type)).toEqual(['TestHappened', 'B', 'B']);
+    expect((await store.readStream(b)).map((e) => [e.type, e.revision])).toEqual([
+      ['TestHappened', 0],
+      ['B', 1],
+      ['B', 2],
+    ]);
+    // Each answer is the position of that stream's last event, as a reader sees it.
+    expect(results[0].position).toBe((await store.readStream(a)).at(-1)!.position);
+    expect(results[1].position).toBe((await store.readStream(b)).at(-1)!.position);
   });
 
   describe('subscription to all', () => {

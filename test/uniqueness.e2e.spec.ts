@@ -4,7 +4,7 @@ import { LEAD_CONVERSION } from '../src/lead-conversion/lead-conversion.processo
 import { EVENT_STORE, type EventStore, type StreamAppend } from '../src/event-store/event-store.port.js';
 import { accountNameKey } from '../src/uniqueness/unique-keys.js';
 import { startInstances, startTestApp, type Response, type TestApp } from './support/app.js';
-import { testDatabaseKinds, type TestDatabaseKind } from './support/databases.js';
+import { eventStoreDbEnv, testDatabaseKinds, type TestDatabaseKind } from './support/databases.js';
 import { eventually } from './support/events.js';
 import { FaultyStore } from './support/faulty-store.js';
 
@@ -27,14 +27,10 @@ const SETUPS: Setup[] = [
   ...esdbSetups(),
 ];
 
-/** With EVENTSTORE_URL, the same suite on EventStoreDB (read models on SQLite); otherwise one line says it was skipped. */
+/** With EVENTSTORE_URL, the same suite on EventStoreDB (read models on SQLite). */
 function esdbSetups(): Setup[] {
-  const url = process.env.EVENTSTORE_URL;
-  if (!url) {
-    process.stderr.write('SKIPPED: uniqueness suite on EventStoreDB (EVENTSTORE_URL not set)\n');
-    return [];
-  }
-  return [{ name: 'EventStoreDB', kind: sqlite, instances: 1, atomic: false, env: { EVENT_STORE: 'esdb', EVENTSTORE_URL: url } }];
+  const env = eventStoreDbEnv('uniqueness suite');
+  return env ? [{ name: 'EventStoreDB', kind: sqlite, instances: 1, atomic: false, env }] : [];
 }
 const allThree = { createAccount: true, createContact: true, createOpportunity: true };
 /** A failing conversion gives up quickly here. */
@@ -199,6 +195,8 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness and linked rec
       expectProblem(refused, 409, 'DUPLICATES_FOUND');
       expect(refused.body.duplicates.leads.map((l: { id: string }) => l.id)).toEqual([second]);
       expect(await head()).toBe(before);
+      expectProblem(await send('POST', `/leads/${first}/reactivate`, { ignoreDuplicates: 'yes' }), 400, 'VALIDATION_FAILED');
+      expectProblem(await send('POST', `/leads/${first}/reactivate`, { ignoreDuplicates: true, force: true }), 400, 'VALIDATION_FAILED');
       expect((await send('POST', `/leads/${first}/reactivate`, { ignoreDuplicates: true })).status).toBe(200);
       const events = await store.readStream(`lead-${first}`);
       expect(events.at(-1)!.data).toEqual({ leadId: first, ignoredDuplicates: [second] });

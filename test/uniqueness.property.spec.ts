@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { EVENT_STORE, type EventStore, type RecordedEvent, type StreamAppend } from '../src/event-store/event-store.port.js';
 import { accountNameKey, emailKey } from '../src/uniqueness/unique-keys.js';
 import { startTestApp, type Response, type TestApp } from './support/app.js';
-import { testDatabaseKinds, type TestDatabaseKind } from './support/databases.js';
+import { eventStoreDbEnv, testDatabaseKinds, type TestDatabaseKind } from './support/databases.js';
 import { eventually } from './support/events.js';
 import { FaultyStore } from './support/faulty-store.js';
 
@@ -26,14 +26,10 @@ const SETUPS: Setup[] = [
   ...esdbSetups(),
 ];
 
-/** With EVENTSTORE_URL, the same property on EventStoreDB (read models on SQLite); otherwise one line says it was skipped. */
+/** With EVENTSTORE_URL, the same property on EventStoreDB (read models on SQLite). */
 function esdbSetups(): Setup[] {
-  const url = process.env.EVENTSTORE_URL;
-  if (!url) {
-    process.stderr.write('SKIPPED: uniqueness property on EventStoreDB (EVENTSTORE_URL not set)\n');
-    return [];
-  }
-  return [{ name: 'EventStoreDB', kind: sqlite, atomic: false, runs: 10, env: { EVENT_STORE: 'esdb', EVENTSTORE_URL: url } }];
+  const env = eventStoreDbEnv('uniqueness property');
+  return env ? [{ name: 'EventStoreDB', kind: sqlite, atomic: false, runs: 10, env }] : [];
 }
 
 type Op =

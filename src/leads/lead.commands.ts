@@ -129,19 +129,16 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         const { fields } = state;
         const accountId = command.existingAccountId ?? fields.existingAccountId ?? undefined;
         const contactId = command.existingContactId ?? fields.existingContactId ?? undefined;
-        const leadKey = uniqueKey('lead-email', fields.email);
+        // The lead's own e-mail claim ends with LeadQualified (claim-holders.ts judges it by the
+        // lead's state); a release event on this hot path would cost a read and an append.
         const [missingLinks, accounts, contacts] = await Promise.all([
           this.missingLinks({ existingAccountId: accountId, existingContactId: contactId }),
           accountId || state.convertedAccountId ? undefined : this.claimable(work, 'account', uniqueKey('account-name', fields.companyName), ctx, state.id),
           contactId || state.convertedContactId ? undefined : this.claimable(work, 'contact', uniqueKey('contact-email', fields.email), ctx, state.id),
-          this.releaseLater(work, leadKey, state.id, 'lead-closed'),
         ]);
         const duplicates: DuplicateMatches = { ...noDuplicates(), accounts: accounts?.accounts ?? [], contacts: contacts?.contacts ?? [] };
         return { ...command, setting, missingLinks, duplicates };
       }
-      case 'DisqualifyLead':
-        if (state.status === 'Open') await this.releaseLater(work, uniqueKey('lead-email', state.fields.email), state.id, 'lead-closed');
-        return command;
       case 'ReactivateLead':
         if (state.status === 'None' || state.status === 'Open') return command;
         return { ...command, duplicates: await this.claimable(work, 'lead', uniqueKey('lead-email', state.fields.email), ctx, state.id) };

@@ -123,7 +123,7 @@ export class LeadsController {
   @ApiOperation({ summary: 'Reopen a qualified or disqualified lead (Open/New)' })
   @ApiOkResponse({ type: CommandAcceptedDto })
   @ApiProblems(400, 401, 403, 404, 409)
-  async reactivate(@Param('id', RecordIdPipe) leadId: string, @Body() body: ReactivateLeadDto | undefined, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
+  async reactivate(@Param('id', RecordIdPipe) leadId: string, @Body() body: ReactivateLeadDto, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
     return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'ReactivateLead', leadId, ignoreDuplicates: body?.ignoreDuplicates }, ctx)));
   }
 }

@@ -29,8 +29,13 @@ export interface DuplicateMatches {
 
 export const noDuplicates = (): DuplicateMatches => ({ accounts: [], contacts: [], leads: [] });
 
-/** Why a claim stopped holding its key. */
-export type ReleaseReason = 'conversion-failed' | 'lead-closed' | 'email-changed' | 'owner-missing';
+/**
+ * Why a claim stopped holding its key. A claim's holding is judged by its owner's stream, so
+ * releases are not needed for correctness; they are written where they are cheap (an e-mail
+ * change, a failed conversion, a lapsed claim) to keep a key's stream short and say why. A lead
+ * that is qualified or disqualified ends its e-mail claim with that event alone.
+ */
+export type ReleaseReason = 'conversion-failed' | 'email-changed' | 'owner-missing';
 
 export interface UniqueKeyClaimed {
   type: 'UniqueKeyClaimed';

@@ -94,3 +94,15 @@ async function createPostgres(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * The environment that puts a test app's events on EventStoreDB (read models stay on the test
+ * database), when EVENTSTORE_URL is set; otherwise undefined, and one visible line says that
+ * `suite` did not run there.
+ */
+export function eventStoreDbEnv(suite: string): Record<string, string> | undefined {
+  const url = process.env.EVENTSTORE_URL;
+  if (url) return { EVENT_STORE: 'esdb', EVENTSTORE_URL: url };
+  process.stderr.write(`SKIPPED: ${suite} on EventStoreDB (EVENTSTORE_URL not set)\n`);
+  return undefined;
+}

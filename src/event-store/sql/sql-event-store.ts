@@ -80,6 +80,8 @@ export class SqlEventStore implements EventStore {
     if (appends.length === 0) return [];
     const results = await this.db.transactionSql(async (sql) => {
       await this.lockForAppend(sql);
+      const batched = appends.length > 1 ? await this.appendAllAtOnce(sql, appends) : undefined;
+      if (batched) return batched;
       const out = [];
       for (const append of appends) out.push(await this.appendInTransaction(sql, append));
       return out;
@@ -166,6 +168,32 @@ export class SqlEventStore implements EventStore {
     return this.insert(sql, streamId, current, events);
   }
 
+  /**
+   * Several streams in two statements, one read of their revisions and one INSERT, where stream by
+   * stream costs two per stream: a qualification writes five streams and its conversion four. When
+   * any stream is not at its expected revision (a conflict, or a retried append), nothing is
+   * written here and the caller takes the stream-by-stream path, which sorts out which it is.
+   */
+  private async appendAllAtOnce(sql: SqlRunner, appends: StreamAppend[]) {
+    const streams = appends.map((a) => a.streamId);
+    if (new Set(streams).size !== streams.length || appends.some((a) => a.events.length === 0)) return undefined;
+    const rows: { stream_id: string; revision: number | string }[] = await sql(
+      `SELECT stream_id, MAX(stream_revision) AS revision FROM events WHERE stream_id IN (${streams.map((_, i) => this.p(i + 1)).join(', ')}) GROUP BY stream_id`,
+      streams,
+    );
+    const current = new Map(rows.map((r) => [r.stream_id, Number(r.revision)]));
+    const revisions = appends.map((a) => current.get(a.streamId) ?? -1);
+    if (appends.some((a, i) => !matches(a.expectedRevision, revisions[i]))) return undefined;
+    const inserted = await this.insertRows(
+      sql,
+      appends.flatMap((a, i) => a.events.map((event, j) => ({ streamId: a.streamId, revision: revisions[i] + 1 + j, event }))),
+    );
+    return appends.map((a, i) => {
+      const last = a.events[a.events.length - 1];
+      return { nextRevision: revisions[i] + a.events.length, position: inserted.get(last.id.toLowerCase())!, replayed: false };
+    });
+  }
+
   private p(n: number): string {
     return this.db.isSqlite ? '?' : `$${n}`;
   }
@@ -193,22 +221,30 @@ export class SqlEventStore implements EventStore {
     return { nextRevision: Number(last.stream_revision), position: String(last.global_position), replayed: true };
   }
 
-  /** One multi-row INSERT for the events. */
+  /** The events of one stream, after revision `current`. */
   private async insert(sql: SqlRunner, streamId: string, current: number, events: NewEvent[]) {
+    const inserted = await this.insertRows(
+      sql,
+      events.map((event, i) => ({ streamId, revision: current + 1 + i, event })),
+    );
+    return { nextRevision: current + events.length, position: inserted.get(events[events.length - 1].id.toLowerCase())!, replayed: false };
+  }
+
+  /** One multi-row INSERT; the position each event got, by event id. */
+  private async insertRows(sql: SqlRunner, rows: { streamId: string; revision: number; event: NewEvent }[]): Promise<Map<string, string>> {
     const now = new Date().toISOString();
     const json = this.db.isSqlite ? '' : '::jsonb';
     const params: unknown[] = [];
-    const values = events.map((event, i) => {
-      const n = params.push(event.id, streamId, current + 1 + i, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), now) - 7;
+    const values = rows.map(({ streamId, revision, event }) => {
+      const n = params.push(event.id, streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), now) - 7;
       return `(${this.p(n + 1)}, ${this.p(n + 2)}, ${this.p(n + 3)}, ${this.p(n + 4)}, ${this.p(n + 5)}${json}, ${this.p(n + 6)}${json}, ${this.p(n + 7)})`;
     });
-    const inserted: { global_position: string | number }[] = await sql(
-      `INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at) VALUES ${values.join(', ')} RETURNING global_position`,
+    const inserted: { global_position: string | number; event_id: string }[] = await sql(
+      `INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at) VALUES ${values.join(', ')} RETURNING global_position, event_id`,
       params,
     );
-    const position = String(inserted.map((r) => BigInt(r.global_position)).reduce((a, b) => (a > b ? a : b)));
-    const revision = current + events.length;
-    return { nextRevision: revision, position, replayed: false };
+    // PostgreSQL's uuid comes back lower-case: key by the lower-cased id on both sides.
+    return new Map(inserted.map((r) => [String(r.event_id).toLowerCase(), String(r.global_position)]));
   }
 }
 
