@@ -5,7 +5,8 @@ import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
-import { dataSourceOptions } from './database/database.js';
+import { dataSourceOptions, initializeDataSource } from './database/database.js';
+import { UnknownMigrationError } from './database/migrate.js';
 import { EVENT_STORE_WRAPPER, EventStoreModule, type EventStoreWrapper } from './event-store/event-store.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -26,7 +27,14 @@ export class AppModule {
         ConfigModule.forRoot(config, wrapEventStore ? [{ provide: EVENT_STORE_WRAPPER, useValue: wrapEventStore }] : []),
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
-          useFactory: (c: AppConfig) => ({ ...dataSourceOptions(c.database, []), autoLoadEntities: true }),
+          useFactory: (c: AppConfig) => ({
+            ...dataSourceOptions(c.database, []),
+            autoLoadEntities: true,
+            // A database newer than the code stays newer: stop at once, with the one line main.ts prints.
+            toRetry: (error: unknown) => !(error instanceof UnknownMigrationError),
+          }),
+          // Pending migrations are applied before any module touches the database.
+          dataSourceFactory: async (options) => initializeDataSource(options!),
         }),
         CqrsModule.forRoot(),
         LoggerModule.forRootAsync({

@@ -41,7 +41,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // The API speaks JSON only: Fastify's own JSON parser, and no form or text parsers, so any
   // other content type is 415 rather than a second way in.
   adapter.getInstance().removeContentTypeParser('text/plain');
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.wrapEventStore), adapter, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.wrapEventStore), adapter, { bufferLogs: true, bodyParser: false, abortOnError: false });
   // Structured JSON logs (pino) for the framework's own messages too.
   app.useLogger(options.logger === false ? false : app.get(PinoLogger));
   await app.register(rateLimit as any, {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createApp } from './app.js';
+import { migrateDatabase } from './database/database.js';
 
 async function main(): Promise<void> {
   let config;
@@ -14,6 +15,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Before anything else touches the database, and so that a database newer than this code stops
+  // start-up with the one line below rather than a framework's stack trace.
+  await migrateDatabase(config.database);
   const app = await createApp(config);
   await app.listen({ port: config.port, host: config.host });
   new Logger('Main').log(`listening on http://${config.host}:${config.port} (events: ${config.eventStore}, database: ${config.database.kind})`);

@@ -15,7 +15,7 @@ for (const kind of kinds) {
       eventStoreContract(async () => {
         const testDb = await kind.create();
         const db = await openDatabase(testDb.config, EVENT_STORE_ENTITIES);
-        const store = await new SqlEventStore(db).init();
+        const store = new SqlEventStore(db);
         return {
           store,
           close: async () => {
@@ -32,7 +32,7 @@ for (const kind of kinds) {
         const testDb = await kind.create();
         const db = await openDatabase(testDb.config, EVENT_STORE_ENTITIES);
         try {
-          const store = await new SqlEventStore(db).init();
+          const store = new SqlEventStore(db);
           const [fresh, taken] = [streamName(), streamName()];
           await store.appendToStream(taken, [newEvent()], { expectedRevision: NO_STREAM });
           const head = await store.headPosition();
@@ -68,7 +68,7 @@ for (const kind of kinds) {
         });
 
         it('never lets a reader pass an append that is still open', async () => {
-          const store = await new SqlEventStore(db).init();
+          const store = new SqlEventStore(db);
           const holder = new pg.Client({ connectionString: url });
           await holder.connect();
           try {
@@ -97,7 +97,7 @@ for (const kind of kinds) {
         });
 
         it('never lets a subscription pass an append that is still open', async () => {
-          const store = await new SqlEventStore(db).init();
+          const store = new SqlEventStore(db);
           const after = await store.headPosition();
           const subscription = store.subscribeToAll({ after, eventTypes: ['HeldToo', 'LaterToo'] });
           const holder = new pg.Client({ connectionString: url });

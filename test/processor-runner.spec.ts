@@ -67,7 +67,7 @@ for (const kind of kinds) {
     beforeAll(async () => {
       testDb = await kind.create();
       db = await openDatabase(testDb.config, EVENT_STORE_ENTITIES);
-      store = await new SqlEventStore(db).init();
+      store = new SqlEventStore(db);
       await db.query(
         db.isSqlite
           ? 'CREATE TABLE applied (id INTEGER PRIMARY KEY AUTOINCREMENT, processor TEXT, event_id TEXT)'

@@ -137,7 +137,7 @@ for (const kind of kinds) {
             ? "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'lead_details' AND name LIKE 'ix_%'"
             : "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'lead_details' AND indexname LIKE 'ix_%'",
         );
-        expect(indexes.map((r: { name: string }) => r.name).sort()).toEqual(LEAD_DETAILS_INDEXES.map(([n]) => n).sort());
+        expect(indexes.map((r: { name: string }) => r.name).sort()).toEqual(LEAD_DETAILS_INDEXES.map(({ name }) => name).sort());
       }
     });
 

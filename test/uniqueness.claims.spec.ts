@@ -21,7 +21,7 @@ describe('uniqueness claims, judged by their owners (sqlite-file)', () => {
   beforeAll(async () => {
     testDb = await sqlite.create();
     db = await openDatabase(testDb.config, EVENT_STORE_ENTITIES);
-    store = await new SqlEventStore(db).init();
+    store = new SqlEventStore(db);
   });
   afterAll(async () => {
     await store.close();

@@ -1,37 +1,17 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Database } from '../src/database/database.js';
 import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port.js';
 import { CLAIMS_BACKFILL } from '../src/uniqueness/claims-backfill.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { testDatabaseKinds, type TestDatabase, type TestDatabaseKind } from './support/databases.js';
 import { eventually } from './support/events.js';
+import { restoreRelease } from './support/release-fixture.js';
 
-const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'release-5197579');
 const LEAD = { A: '51975790-1ead-4000-8000-00000000000a', B: '51975790-1ead-4000-8000-00000000000b', C: '51975790-1ead-4000-8000-00000000000c', D: '51975790-1ead-4000-8000-00000000000d' };
 const PROCESSORS = ['customer-records', 'lead-conversion', 'lead-details', 'qualification-analytics', 'qualify-setting-history'];
 
 const kinds = await testDatabaseKinds();
 const sqlite = kinds.find((k) => k.name === 'sqlite-file')!;
 const postgres = kinds.find((k) => k.name === 'postgres')!;
-
-/** A fresh copy of the fixture, as the database of a service that kept running release 5197579. */
-async function restoreFixture(kind: TestDatabaseKind): Promise<TestDatabase> {
-  if (kind.name === 'sqlite-file') {
-    const dir = mkdtempSync(join(tmpdir(), 'lq-upgrade-'));
-    const path = join(dir, 'leads.sqlite');
-    copyFileSync(join(FIXTURE, 'leads.sqlite'), path);
-    return { name: 'sqlite-file', config: { kind: 'sqlite', path }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const db = await kind.create();
-  const url = (db.config as { url: string }).url;
-  const restored = spawnSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', join(FIXTURE, 'postgres.sql')], { encoding: 'utf8' });
-  if (restored.status !== 0) throw new Error(`psql could not restore the fixture: ${restored.stderr}`);
-  return db;
-}
 
 /** Starts the current code on `db`; closing it keeps the database (the suite drops it). */
 const startOn = (db: TestDatabase) => startTestApp({ name: db.name as TestDatabaseKind['name'], available: true, create: async () => ({ ...db, drop: async () => undefined }) });
@@ -42,7 +22,7 @@ describe.each([sqlite, postgres].filter((k) => k.available))('upgrade of a datab
   let store: EventStore;
   let checkpointsAtStart: { processor: string; position: string }[];
   beforeAll(async () => {
-    db = await restoreFixture(kind);
+    db = await restoreRelease(kind, '5197579');
     t = await startOn(db);
     store = t.app.get(EVENT_STORE);
     checkpointsAtStart = await t.app.get(Database).query(`SELECT processor, position FROM checkpoints ORDER BY processor`);

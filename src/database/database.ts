@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions, type EntityManager, type MixedList } from 'typeorm';
 import type { DatabaseConfig } from '../config/config.js';
+import { applyMigrations } from './migrate.js';
+import { MIGRATIONS, MIGRATIONS_TABLE } from './migrations/index.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -318,7 +320,7 @@ export function dataSourceOptions(config: DatabaseConfig, entities: MixedList<Fu
       type: 'better-sqlite3',
       database: config.path,
       entities,
-      synchronize: true,
+      ...MIGRATION_OPTIONS,
       // WAL + synchronous=NORMAL: a process crash loses nothing that was committed; a power
       // loss can drop the last few commits. docs/operations.md explains the choice.
       enableWAL: config.path !== ':memory:',
@@ -339,17 +341,36 @@ export function dataSourceOptions(config: DatabaseConfig, entities: MixedList<Fu
     type: 'postgres',
     url: config.url,
     entities,
-    synchronize: true,
+    ...MIGRATION_OPTIONS,
     extra: { max: 16 },
   };
+}
+
+/** The schema comes from the migrations alone (applyMigrations), never from synchronize. */
+const MIGRATION_OPTIONS = { synchronize: false, migrationsRun: false, migrations: MIGRATIONS, migrationsTableName: MIGRATIONS_TABLE } as const;
+
+/** Applies pending migrations to the database of `config` and disconnects: main.ts does it first of all. */
+export async function migrateDatabase(config: DatabaseConfig): Promise<void> {
+  await (await initializeDataSource(dataSourceOptions(config, []))).destroy();
+}
+
+/** Connects and applies pending migrations: every data source of the service is made here. */
+export async function initializeDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const dataSource = await new DataSource(options).initialize();
+  try {
+    await applyMigrations(dataSource);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  return dataSource;
 }
 
 /** How often the background checkpointer runs; the WAL stays within a few MB under full load. */
 const WAL_CHECKPOINT_INTERVAL_MS = 100;
 
 export async function openDatabase(config: DatabaseConfig, entities: MixedList<Function>): Promise<Database> {
-  const dataSource = new DataSource(dataSourceOptions(config, entities));
-  await dataSource.initialize();
+  const dataSource = await initializeDataSource(dataSourceOptions(config, entities));
   const db = new Database(dataSource, config.kind);
   if (config.kind === 'sqlite' && config.path !== ':memory:') db.checkpointInBackground(config.path, WAL_CHECKPOINT_INTERVAL_MS);
   return db;

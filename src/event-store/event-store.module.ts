@@ -94,7 +94,7 @@ class EventStoreCloser implements OnApplicationShutdown {
           const { EsdbEventStore } = await import('./esdb/esdb-event-store.js');
           store = new EsdbEventStore(config.eventStoreUrl!);
         } else {
-          store = await new SqlEventStore(db).init();
+          store = new SqlEventStore(db);
         }
         return wrap ? wrap(store) : store;
       },

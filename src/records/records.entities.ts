@@ -3,7 +3,6 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** Read models of the records a qualification creates. docs/read-models.md lists the columns. */
 @Entity('accounts')
 @Index('ix_accounts_lead', ['originatingLeadId'])
-@Index('ix_accounts_name_key', ['nameKey'])
 @Index('ix_accounts_created', ['createdAt', 'id'])
 export class AccountRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
@@ -26,7 +25,6 @@ export class AccountRow {
 
 @Entity('contacts')
 @Index('ix_contacts_lead', ['originatingLeadId'])
-@Index('ix_contacts_email_key', ['emailKey'])
 @Index('ix_contacts_created', ['createdAt', 'id'])
 export class ContactRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { Database, SqlRunner } from '../../database/database.js';
-import { ensureEventStoreSchema } from './schema.js';
 import {
   ANY,
   NO_STREAM,
@@ -47,12 +46,6 @@ export class SqlEventStore implements EventStore {
   readonly atomicMultiStreamAppends = true;
 
   constructor(private readonly db: Database) {}
-
-  /** Creates the log's tables when missing; call once before use. */
-  async init(): Promise<this> {
-    await ensureEventStoreSchema(this.db);
-    return this;
-  }
 
   async appendToStream(
     streamId: string,
@@ -235,8 +228,12 @@ export class SqlEventStore implements EventStore {
     const now = new Date().toISOString();
     const json = this.db.isSqlite ? '' : '::jsonb';
     const params: unknown[] = [];
+    // The events of one command share their metadata object: serialise it once.
+    const metadata = new Map<object, string>();
     const values = rows.map(({ streamId, revision, event }) => {
-      const n = params.push(event.id, streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), now) - 7;
+      let meta = metadata.get(event.metadata);
+      if (meta === undefined) metadata.set(event.metadata, (meta = JSON.stringify(event.metadata)));
+      const n = params.push(event.id, streamId, revision, event.type, JSON.stringify(event.data), meta, now) - 7;
       return `(${this.p(n + 1)}, ${this.p(n + 2)}, ${this.p(n + 3)}, ${this.p(n + 4)}, ${this.p(n + 5)}${json}, ${this.p(n + 6)}${json}, ${this.p(n + 7)})`;
     });
     const inserted: { global_position: string | number; event_id: string }[] = await sql(

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { entityColumns, entityIndexes } from '../../database/entity-columns.js';
 
 /**
  * One row per lead: the lead's fields, its state and its latest qualification. Built by
@@ -16,7 +17,6 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('ix_lead_details_last_name', ['lastName', 'id'])
 @Index('ix_lead_details_topic', ['topic', 'id'])
 @Index('ix_lead_details_updated', ['updatedAt', 'id'])
-// LEAD_DETAILS_INDEXES below repeats these in SQL for rebuilds: keep the two lists alike.
 export class LeadDetailsRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ type: 'varchar', length: 200 }) topic: string;
@@ -68,15 +68,8 @@ export class LeadDetailsRow {
   @Column({ name: 'opportunity_id', type: 'varchar', length: 36, nullable: true }) opportunityId: string | null;
 }
 
-/** The secondary indexes above, as SQL: dropped during a rebuild and built again at its end. */
-export const LEAD_DETAILS_INDEXES: [name: string, columns: string][] = [
-  ['ix_lead_details_created', 'created_at, id'],
-  ['ix_lead_details_status_created', 'status, created_at, id'],
-  ['ix_lead_details_source_created', 'lead_source, created_at, id'],
-  ['ix_lead_details_status_source_created', 'status, lead_source, created_at, id'],
-  ['ix_lead_details_rating_created', 'rating, created_at, id'],
-  ['ix_lead_details_qualified', 'qualified_at'],
-  ['ix_lead_details_last_name', 'last_name, id'],
-  ['ix_lead_details_topic', 'topic, id'],
-  ['ix_lead_details_updated', 'updated_at, id'],
-];
+/** The secondary indexes above: dropped during a rebuild and built again at its end. */
+export const LEAD_DETAILS_INDEXES = entityIndexes(LeadDetailsRow);
+
+/** Every column, in declaration order: the column list of the projection's upserts. */
+export const LEAD_DETAILS_COLUMNS = entityColumns(LeadDetailsRow).map((c) => c.column);
