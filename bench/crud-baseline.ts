@@ -37,6 +37,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { Column, DataSource, Entity, Index, PrimaryColumn, type EntityManager } from 'typeorm';
 
+import { CrudBaselineSchema1795996800000 } from './crud-baseline-schema.js';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'sqlite:/tmp/crud-baseline.sqlite';
 const SQLITE = DATABASE_URL.startsWith('sqlite:');
 const JWT_SECRET = process.env.JWT_SECRET ?? 'bench-secret';
@@ -139,6 +140,8 @@ export class Opportunity {
 }
 
 const ENTITIES = [Lead, Account, Contact, Opportunity];
+/** Tables from a migration, as in the service (crud-baseline-schema.ts). */
+const SCHEMA = { synchronize: false, migrations: [CrudBaselineSchema1795996800000], migrationsRun: true };
 
 /** Transactions as src/database/database.ts runs them: FIFO-queued BEGIN IMMEDIATE on SQLite. */
 @Injectable()
@@ -304,7 +307,7 @@ export class CrudController {
             type: 'better-sqlite3',
             database: DATABASE_URL.slice('sqlite:'.length),
             entities: ENTITIES,
-            synchronize: true,
+            ...SCHEMA,
             enableWAL: true,
             timeout: 10_000,
             prepareDatabase: (db: { pragma(s: string): unknown }) => {
@@ -312,7 +315,7 @@ export class CrudController {
               db.pragma('foreign_keys = ON');
             },
           }
-        : { type: 'postgres', url: DATABASE_URL, entities: ENTITIES, synchronize: true, extra: { max: 16 } },
+        : { type: 'postgres', url: DATABASE_URL, entities: ENTITIES, ...SCHEMA, extra: { max: 16 } },
     ),
     JwtModule.register({ secret: JWT_SECRET }),
   ],

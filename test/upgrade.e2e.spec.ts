@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { Database } from '../src/database/database.js';
 import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port.js';
 import { CLAIMS_BACKFILL } from '../src/uniqueness/claims-backfill.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { testDatabaseKinds, type TestDatabase, type TestDatabaseKind } from './support/databases.js';
 import { eventually } from './support/events.js';
-import { restoreRelease } from './support/release-fixture.js';
+import { RELEASES, restoreRelease } from './support/release-fixture.js';
 
 const LEAD = { A: '51975790-1ead-4000-8000-00000000000a', B: '51975790-1ead-4000-8000-00000000000b', C: '51975790-1ead-4000-8000-00000000000c', D: '51975790-1ead-4000-8000-00000000000d' };
 const PROCESSORS = ['customer-records', 'lead-conversion', 'lead-details', 'qualification-analytics', 'qualify-setting-history'];
@@ -16,13 +17,15 @@ const postgres = kinds.find((k) => k.name === 'postgres')!;
 /** Starts the current code on `db`; closing it keeps the database (the suite drops it). */
 const startOn = (db: TestDatabase) => startTestApp({ name: db.name as TestDatabaseKind['name'], available: true, create: async () => ({ ...db, drop: async () => undefined }) });
 
-describe.each([sqlite, postgres].filter((k) => k.available))('upgrade of a database written by release 5197579 ($name)', (kind) => {
+const CASES = [sqlite, postgres].filter((k) => k.available).flatMap((kind) => RELEASES.map((release) => ({ kind, release, name: kind.name })));
+
+describe.each(CASES)('upgrade of a database written by release $release ($name)', ({ kind, release }) => {
   let db: TestDatabase;
   let t: TestApp;
   let store: EventStore;
   let checkpointsAtStart: { processor: string; position: string }[];
   beforeAll(async () => {
-    db = await restoreRelease(kind, '5197579');
+    db = await restoreRelease(kind, release);
     t = await startOn(db);
     store = t.app.get(EVENT_STORE);
     checkpointsAtStart = await t.app.get(Database).query(`SELECT processor, position FROM checkpoints ORDER BY processor`);
@@ -78,6 +81,24 @@ describe.each([sqlite, postgres].filter((k) => k.available))('upgrade of a datab
     expect([lookalike.status, lookalike.body.code, lookalike.body.duplicates?.accounts]).toEqual([409, 'DUPLICATES_FOUND', [{ id: accountId, name: 'Legacy Customer Co', pending: false }]]);
     const closedLeadsEmail = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'x', lastName: 'y', email: 'gina@legacy.example' } });
     expect(closedLeadsEmail.status).toBe(201);
+  });
+
+  it('a lead qualified after the upgrade is converted exactly once', async () => {
+    const tag = randomUUID();
+    const created = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'After the upgrade', lastName: 'New', companyName: `New Co ${tag}`, email: `${tag}@new.example` } });
+    expect(created.status).toBe(201);
+    const qualified = await t.request('POST', `/leads/${created.body.id}/qualify`, { as: 'salesperson', body: {} });
+    expect(qualified.status).toBe(202);
+    const { plan } = qualified.body;
+    const lead = await eventually(async () => {
+      const res = await t.request('GET', `/leads/${created.body.id}`, { as: 'analyst' });
+      return res.body?.qualification?.conversion === 'completed' ? res.body : undefined;
+    }, 'the conversion');
+    expect(lead.qualification).toMatchObject({ accountId: plan.account.id, contactId: plan.contact.id, opportunityId: plan.opportunity.id });
+    for (const kind of ['account', 'contact', 'opportunity']) {
+      expect((await store.readStream(`${kind}-${plan[kind].id}`)).filter((e) => e.type.endsWith('Created'))).toHaveLength(1);
+    }
+    expect((await store.readStream(`lead-${created.body.id}`)).filter((e) => e.type === 'LeadConversionCompleted')).toHaveLength(1);
   });
 
   it('runs once: a restart appends nothing and the processors keep going', async () => {
