@@ -1,8 +1,9 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { openDatabase, type Database } from '../src/database/database.js';
+import { Database, openDatabase } from '../src/database/database.js';
 import { updateChangedColumns } from '../src/database/sql.js';
 import { testDatabaseKinds, type TestDatabase } from './support/databases.js';
 import { eventually } from './support/events.js';
+import { startTestApp } from './support/app.js';
 
 /**
  * Database.transactionSql: on SQLite, units queued back to back share one commit (group commit),
@@ -145,3 +146,20 @@ for (const kind of kinds) {
     }
   });
 }
+
+describe('the service on a SQLite file', () => {
+  it('checkpoints the WAL from its background thread, not from the connection that commits', async () => {
+    const sqlite = (await testDatabaseKinds()).find((k) => k.name === 'sqlite-file')!;
+    const t = await startTestApp(sqlite);
+    try {
+      const db = t.app.get(Database);
+      expect(db.walCheckpointer).toBeDefined();
+      expect(Number((await db.query('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint)).toBe(0);
+      const created = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'WAL', lastName: 'Doe' } });
+      expect(created.status).toBe(201);
+      await eventually(() => (db.walCheckpointer!.last?.checkpointed ?? 0) > 0, 'a background checkpoint');
+    } finally {
+      await t.close();
+    }
+  });
+});

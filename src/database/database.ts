@@ -298,9 +298,14 @@ export class Database {
     });
   }
 
+  /** Stops the background checkpointer (the service's data source is closed by its module). */
+  async stopBackgroundWork(): Promise<void> {
+    await this.checkpointer?.stop();
+  }
+
   async close(): Promise<void> {
     if (this.draining || this.queue.length > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-    await this.checkpointer?.stop();
+    await this.stopBackgroundWork();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -370,7 +375,11 @@ export async function initializeDataSource(options: DataSourceOptions): Promise<
 const WAL_CHECKPOINT_INTERVAL_MS = 100;
 
 export async function openDatabase(config: DatabaseConfig, entities: MixedList<Function>): Promise<Database> {
-  const dataSource = await initializeDataSource(dataSourceOptions(config, entities));
+  return attachDatabase(await initializeDataSource(dataSourceOptions(config, entities)), config);
+}
+
+/** The Database over an initialised data source, with WAL checkpoints in the background on a SQLite file. */
+export function attachDatabase(dataSource: DataSource, config: DatabaseConfig): Database {
   const db = new Database(dataSource, config.kind);
   if (config.kind === 'sqlite' && config.path !== ':memory:') db.checkpointInBackground(config.path, WAL_CHECKPOINT_INTERVAL_MS);
   return db;

@@ -4,7 +4,7 @@ import { Global, Inject, Injectable, Logger, Module, type BeforeApplicationShutd
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Database } from '../database/database.js';
+import { attachDatabase, Database } from '../database/database.js';
 import { EVENT_STORE_ENTITIES } from './entities.js';
 import { EVENT_STORE, type EventStore } from './event-store.port.js';
 import type { Processor } from './processor.js';
@@ -70,9 +70,13 @@ export class Processors implements OnApplicationBootstrap, BeforeApplicationShut
 
 @Injectable()
 class EventStoreCloser implements OnApplicationShutdown {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly db: Database,
+  ) {}
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
+    await this.db.stopBackgroundWork();
   }
 }
 
@@ -83,7 +87,8 @@ class EventStoreCloser implements OnApplicationShutdown {
     {
       provide: Database,
       inject: [DataSource, APP_CONFIG],
-      useFactory: (dataSource: DataSource, config: AppConfig) => new Database(dataSource, config.database.kind),
+      // The service's own connection, with WAL checkpoints on a worker thread on a SQLite file.
+      useFactory: (dataSource: DataSource, config: AppConfig) => attachDatabase(dataSource, config.database),
     },
     {
       provide: EVENT_STORE,
