@@ -8,6 +8,8 @@ import { applyMigrations, UnknownMigrationError } from '../src/database/migrate.
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../src/database/migrations/index.js';
 import { LeadDetailsRow } from '../src/leads/lead-details/lead-details.entity.js';
 import { FIELD_COLUMNS } from '../src/leads/lead-details/lead-details.projection.js';
+import { RECORD_KINDS } from '../src/records/record-kinds.js';
+import { AccountRow, ContactRow, OpportunityRow } from '../src/records/records.entities.js';
 import { TEST_JWT_SECRET } from './support/app.js';
 import { testDatabaseKinds, type TestDatabase } from './support/databases.js';
 import { SERVICE_ENTRY, startService, waitUntilReady } from './support/process.js';
@@ -99,6 +101,15 @@ describe('one definition per table', () => {
   it("lead_details' lead-field columns are the entity's", () => {
     const columnOf = new Map(entityColumns(LeadDetailsRow).map((c) => [c.property, c.column]));
     for (const [field, column] of Object.entries(FIELD_COLUMNS)) expect({ field, column }).toEqual({ field, column: columnOf.get(field) });
+  });
+
+  it("the records projection's columns are its entities'", () => {
+    const entities = { accounts: AccountRow, contacts: ContactRow, opportunities: OpportunityRow };
+    for (const info of Object.values(RECORD_KINDS)) {
+      const declared = entityColumns(entities[info.table]).map((c) => c.column);
+      const written = ['id', 'created_at', 'position', ...Object.values(info.columns), ...Object.keys(info.keys?.({}) ?? {})];
+      expect({ table: info.table, missing: written.filter((c) => !declared.includes(c)) }).toEqual({ table: info.table, missing: [] });
+    }
   });
 
   it.each(kinds.filter((k) => k.available).map((k) => k.name))('docs/read-models.md documents every table and column of the migrated schema (%s)', async (name) => {

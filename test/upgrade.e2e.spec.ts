@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Database } from '../src/database/database.js';
+import { DataSource } from 'typeorm';
+import { Database, dataSourceOptions } from '../src/database/database.js';
 import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port.js';
 import { CLAIMS_BACKFILL } from '../src/uniqueness/claims-backfill.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -17,15 +18,42 @@ const postgres = kinds.find((k) => k.name === 'postgres')!;
 /** Starts the current code on `db`; closing it keeps the database (the suite drops it). */
 const startOn = (db: TestDatabase) => startTestApp({ name: db.name as TestDatabaseKind['name'], available: true, create: async () => ({ ...db, drop: async () => undefined }) });
 
+interface Inventory {
+  events: [position: string, id: string, type: string][];
+  checkpoints: Record<string, string>;
+  rows: Record<string, number>;
+}
+const COUNTED = ['lead_details', 'accounts', 'contacts', 'opportunities', 'qualify_setting_history', 'qualification_stats_daily', 'analytics_leads', 'analytics_records', 'dead_letters'];
+
+/** What the database holds, read with a plain connection (no migrations run). */
+async function inventory(db: TestDatabase): Promise<Inventory> {
+  const source = await new DataSource(dataSourceOptions(db.config, [])).initialize();
+  try {
+    const events: { global_position: string | number; event_id: string; type: string }[] = await source.query('SELECT global_position, event_id, type FROM events ORDER BY global_position');
+    const checkpoints: { processor: string; position: string }[] = await source.query('SELECT processor, position FROM checkpoints');
+    const rows: Record<string, number> = {};
+    for (const table of COUNTED) rows[table] = Number((await source.query(`SELECT COUNT(*) AS n FROM ${table}`))[0].n);
+    return {
+      events: events.map((e) => [String(e.global_position), String(e.event_id), e.type]),
+      checkpoints: Object.fromEntries(checkpoints.map((c) => [c.processor, String(c.position)])),
+      rows,
+    };
+  } finally {
+    await source.destroy();
+  }
+}
+
 const CASES = [sqlite, postgres].filter((k) => k.available).flatMap((kind) => RELEASES.map((release) => ({ kind, release, name: kind.name })));
 
 describe.each(CASES)('upgrade of a database written by release $release ($name)', ({ kind, release }) => {
   let db: TestDatabase;
   let t: TestApp;
   let store: EventStore;
+  let before: Inventory;
   let checkpointsAtStart: { processor: string; position: string }[];
   beforeAll(async () => {
     db = await restoreRelease(kind, release);
+    before = await inventory(db);
     t = await startOn(db);
     store = t.app.get(EVENT_STORE);
     checkpointsAtStart = await t.app.get(Database).query(`SELECT processor, position FROM checkpoints ORDER BY processor`);
@@ -35,9 +63,14 @@ describe.each(CASES)('upgrade of a database written by release $release ($name)'
     await db?.drop();
   });
 
-  it('keeps every event and resumes each processor from its checkpoint, replaying nothing', async () => {
+  it('keeps every event, checkpoint, dead letter and read-model row; processors resume from their checkpoints', async () => {
     const started = Object.fromEntries(checkpointsAtStart.map((c) => [c.processor, Number(c.position)]));
+    for (const [name, position] of Object.entries(before.checkpoints)) expect(started[name]).toBeGreaterThanOrEqual(Number(position));
     for (const name of PROCESSORS) expect(started[name]).toBeGreaterThanOrEqual(10);
+    const kept = await store.readAll('0', before.events.length);
+    expect(kept.map((e) => [e.position, e.id, e.type])).toEqual(before.events);
+    const after = await inventory(db);
+    expect(after.rows).toEqual(before.rows);
     const old = await store.readAll('0', 10);
     expect(old.map((e) => e.type)).toEqual([
       'LeadCreated',
@@ -56,7 +89,8 @@ describe.each(CASES)('upgrade of a database written by release $release ($name)'
     expect(rows.map((r: Record<string, unknown>) => [Number(r.leads), Number(r.accounts), Number(r.dead)])).toEqual([[4, 1, 0]]);
   });
 
-  it("backfills claims for the existing account and contact and the open leads' e-mails, not for closed leads", async () => {
+  // Only the release before claims has records without them.
+  (release === '5197579' ? it : () => undefined)("backfills claims for the existing account and contact and the open leads' e-mails, not for closed leads", async () => {
     const claims = (await store.readAll('10', 1000)).filter((e) => e.type === 'UniqueKeyClaimed');
     const accountId = (await store.readAll('0', 10)).find((e) => e.type === 'AccountCreated')!.data.id;
     const contactId = (await store.readAll('0', 10)).find((e) => e.type === 'ContactCreated')!.data.id;
