@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Database } from '../database/database.js';
+import { placeholder } from '../database/sql.js';
 import { Checkpoints } from '../event-store/checkpoints.js';
 import { comparePositions, EVENT_STORE, START, type EventStore, type EventMetadata, type RecordedEvent, type StreamAppend } from '../event-store/event-store.port.js';
 import { leadStream } from '../leads/lead.events.js';
@@ -59,9 +60,15 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
     const wanted = head === START ? [] : await this.wantedClaims(head);
     let appended = 0;
     for (let i = 0; i < wanted.length; i += KEYS_PER_APPEND) appended += await this.appendMissing(wanted.slice(i, i + KEYS_PER_APPEND));
-    await this.db.transactionSql(async (sql) => {
-      if (!(await this.checkpoints.get(sql, CLAIMS_BACKFILL))) await this.checkpoints.create(sql, CLAIMS_BACKFILL, head, null, 0);
-    });
+    // Instances starting together may both get here: the first mark stands.
+    const p = (n: number) => placeholder(this.db.kind, n);
+    await this.db.transactionSql(async (sql) =>
+      sql(`INSERT INTO checkpoints (processor, position, owner, lease_until, updated_at) VALUES (${p(1)}, ${p(2)}, NULL, 0, ${p(3)}) ON CONFLICT (processor) DO NOTHING`, [
+        CLAIMS_BACKFILL,
+        head,
+        new Date().toISOString(),
+      ]),
+    );
     if (head !== START) this.logger.log(`uniqueness claims backfilled up to position ${head}: ${appended} appended for ${wanted.length} records and open leads`);
     return appended;
   }
