@@ -34,13 +34,12 @@ export function uniqueKey(kind: UniqueKeyKind, value: string | null | undefined)
 export const UNIQUE_KEY_STREAM_PREFIX = 'unique-';
 
 /**
- * Stream ids are bounded (200 characters) and keys are user text: the stream is named by the first
- * 128 bits of the key's SHA-256 (collisions are out of reach), and the key itself is in every event
- * of the stream. Short ids keep the log's stream index small: these streams are keyed by a hash,
- * so each claim lands on a random page of it.
+ * Stream ids are bounded (200 characters) and keys are user text: the stream is named by the key's
+ * SHA-256 (hex), and the key itself is in every event of the stream. Never change how: claims
+ * already in the log live in the streams this names (test/upgrade.e2e.spec.ts, release 447e3e8).
  */
 export function uniqueKeyStream({ kind, key }: UniqueKey): string {
-  return `${UNIQUE_KEY_STREAM_PREFIX}${kind}-${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 32)}`;
+  return `${UNIQUE_KEY_STREAM_PREFIX}${kind}-${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }
 
 export const isUniqueKeyStream = (streamId: string) => streamId.startsWith(UNIQUE_KEY_STREAM_PREFIX);

@@ -8,7 +8,8 @@ import type { TestDatabase, TestDatabaseKind } from './databases.js';
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
 /** Databases written by earlier releases, with their own code (test/fixtures/release-<commit>/README.md). */
-export const RELEASES = ['5197579'] as const;
+/** 5197579: before uniqueness claims; 447e3e8: claims, still before migrations (tables made by synchronize). */
+export const RELEASES = ['5197579', '447e3e8'] as const;
 export type Release = (typeof RELEASES)[number];
 
 /** A fresh copy of a release's fixture on `kind`, as the database of a service that ran that release. */
