@@ -130,7 +130,7 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
   if (command.type === 'CreateLead') {
     if (state.status !== 'None') throw new DomainError(409, 'LEAD_EXISTS', `lead ${command.leadId} already exists`);
     requireLinks(command);
-    const ignored = checkLeadDuplicates(command, 'an open lead with this e-mail exists');
+    const ignored = checkLeadDuplicates(command, 'an open lead with this e-mail exists; set ignoreDuplicates to create this one anyway');
     return [{ type: 'LeadCreated', data: { leadId: command.leadId, ...command.fields, ...ignored } }];
   }
   if (state.status === 'None') throw new DomainError(404, 'NOT_FOUND', `lead ${command.leadId} does not exist`);
@@ -150,7 +150,7 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
       const changed = changedFields(state, command.changes);
       if (!Object.keys(changed).length) return [];
       requireLinks(command);
-      const ignored = changed.email ? checkLeadDuplicates(command, 'another open lead has this e-mail') : {};
+      const ignored = changed.email ? checkLeadDuplicates(command, 'another open lead has this e-mail; set ignoreDuplicates to change it anyway') : {};
       return [{ type: 'LeadUpdated', data: { leadId: state.id, ...changed, ...ignored } }];
     }
     case 'QualifyLead':
@@ -161,7 +161,7 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
       return [{ type: 'LeadDisqualified', data: { leadId: state.id, statusReason: command.statusReason } }];
     case 'ReactivateLead':
       if (state.status === 'Open') throw new DomainError(409, 'LEAD_ALREADY_OPEN', `lead ${state.id} is already open`);
-      return [{ type: 'LeadReactivated', data: { leadId: state.id, ...checkLeadDuplicates(command, 'another open lead has this e-mail now') } }];
+      return [{ type: 'LeadReactivated', data: { leadId: state.id, ...checkLeadDuplicates(command, 'another open lead has this e-mail now; set ignoreDuplicates to reopen this one anyway') } }];
     // The saga's outcomes: recorded once per qualification, whatever the lead's state meanwhile.
     case 'RecordConversionCompleted': {
       if (state.conversions[command.qualificationId]) return [];
@@ -184,7 +184,7 @@ function requireLinks({ missingLinks }: CheckedOutside): void {
 }
 
 function duplicatesFound(detail: string, duplicates: DuplicateMatches): DomainError {
-  return new DomainError(409, 'DUPLICATES_FOUND', `${detail}; link the existing records or set ignoreDuplicates`, { duplicates });
+  return new DomainError(409, 'DUPLICATES_FOUND', detail, { duplicates });
 }
 
 /** Open leads holding the e-mail: refused unless the user overrides, and then the event says so. */
@@ -260,7 +260,7 @@ function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: 
   const accounts = account.action === 'create' ? (command.duplicates?.accounts ?? []) : [];
   const contacts = contact.action === 'create' ? (command.duplicates?.contacts ?? []) : [];
   if ((accounts.length || contacts.length) && !command.ignoreDuplicates) {
-    throw duplicatesFound('records like the ones this qualification would create exist or are being created', { ...noDuplicates(), accounts, contacts });
+    throw duplicatesFound('records like the ones this qualification would create exist or are being created; link them (existingAccountId, existingContactId) or set ignoreDuplicates', { ...noDuplicates(), accounts, contacts });
   }
   const ignored = [...accounts, ...contacts].map((r) => r.id);
 
