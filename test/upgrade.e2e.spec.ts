@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Database, dataSourceOptions } from '../src/database/database.js';
-import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port.js';
+import { EVENT_STORE, NO_STREAM, type EventStore } from '../src/event-store/event-store.port.js';
+import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
+import { derivedRecordId } from '../src/shared/record-ids.js';
 import { CLAIMS_BACKFILL } from '../src/uniqueness/claims-backfill.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { testDatabaseKinds, type TestDatabase, type TestDatabaseKind } from './support/databases.js';
-import { eventually } from './support/events.js';
+import { eventually, newEvent } from './support/events.js';
 import { RELEASES, restoreRelease } from './support/release-fixture.js';
 
 const LEAD = { A: '51975790-1ead-4000-8000-00000000000a', B: '51975790-1ead-4000-8000-00000000000b', C: '51975790-1ead-4000-8000-00000000000c', D: '51975790-1ead-4000-8000-00000000000d' };
@@ -132,5 +134,47 @@ describe.each(CASES)('upgrade of a database written by release $release ($name)'
     t = await startOn(db);
     store = t.app.get(EVENT_STORE);
     expect(await store.headPosition()).toBe(head);
+  });
+});
+
+describe.each([sqlite, postgres].filter((k) => k.available))('upgrade while release 5197579 has a qualification not yet converted ($name)', (kind) => {
+  it('the backfill claims the names and e-mails its plan will create: a lookalike qualified after the upgrade is refused', async () => {
+    const db = await restoreRelease(kind, '5197579');
+    // What the old release leaves when it stops between a 202 and its saga: LeadQualified, no records.
+    const leadId = randomUUID();
+    const qualificationId = randomUUID();
+    const lead = { topic: 'In flight', lastName: 'Pending', companyName: 'Pending Co', email: 'penny@pending.example' };
+    const plan = {
+      account: { action: 'create', id: derivedRecordId(qualificationId, 'account') },
+      contact: { action: 'create', id: derivedRecordId(qualificationId, 'contact') },
+      opportunity: { action: 'create', id: derivedRecordId(qualificationId, 'opportunity') },
+    };
+    const source = await new DataSource(dataSourceOptions(db.config, [])).initialize();
+    const legacy = new SqlEventStore(new Database(source, db.config.kind));
+    await legacy.appendToStream(`lead-${leadId}`, [newEvent('LeadCreated', { leadId, ...lead })], { expectedRevision: NO_STREAM });
+    const qualified = { leadId, qualificationId, plan, decidedBy: 'setting', settingVersion: 0, createRecordsByDefault: true, qualifiedBy: 'old', qualifiedAt: new Date().toISOString(), lead };
+    await legacy.appendToStream(`lead-${leadId}`, [newEvent('LeadQualified', qualified)], { expectedRevision: 0 });
+    await source.destroy();
+
+    const t = await startOn(db);
+    try {
+      const store = t.app.get(EVENT_STORE) as EventStore;
+      const claimed = (await store.readAll('0', 1000)).filter((e) => e.type === 'UniqueKeyClaimed' && e.data.qualificationId === qualificationId);
+      expect(claimed.map((e) => [e.data.kind, e.data.recordId]).sort()).toEqual(
+        [
+          ['account-name', plan.account.id],
+          ['contact-email', plan.contact.id],
+        ].sort(),
+      );
+      const lookalike = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'x', lastName: 'y', companyName: 'pending  CO', email: 'PENNY@pending.example' } });
+      expect(lookalike.status).toBe(201);
+      const res = await t.request('POST', `/leads/${lookalike.body.id}/qualify`, { as: 'salesperson', body: {} });
+      expect([res.status, res.body.code]).toEqual([409, 'DUPLICATES_FOUND']);
+      expect(res.body.duplicates.accounts.map((a: { id: string }) => a.id)).toEqual([plan.account.id]);
+      expect(res.body.duplicates.contacts.map((c: { id: string }) => c.id)).toEqual([plan.contact.id]);
+    } finally {
+      await t.close();
+      await db.drop();
+    }
   });
 });

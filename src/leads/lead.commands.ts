@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, NO_STREAM, WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent, type StreamAppend } from '../event-store/event-store.port.js';
@@ -8,6 +7,7 @@ import { RECORD_KINDS, recordStream } from '../records/record-kinds.js';
 import { recordPresence } from '../records/record-presence.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { DomainError } from '../shared/domain-error.js';
+import { nameBasedId } from '../shared/record-ids.js';
 import { claimAppend, releaseAppend } from '../uniqueness/claim-appends.js';
 import { asMatches, liveHolders } from '../uniqueness/claim-holders.js';
 import { readClaims, type KeyClaims } from '../uniqueness/key-claims.js';
@@ -214,7 +214,8 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         appends.push({
           streamId: recordStream(claimer, record.id),
           expectedRevision: NO_STREAM,
-          events: [{ id: uuidv7(), type: info.plannedEventType!, data: { id: record.id, leadId, qualificationId }, metadata }],
+          // Derived id: a command deciding again after a lost race appends the same event, a retry.
+          events: [{ id: nameBasedId(`${qualificationId}/${claimer}/planned`), type: info.plannedEventType!, data: { id: record.id, leadId, qualificationId }, metadata }],
         });
       }
       return appends;

@@ -294,6 +294,15 @@ describe('QualifyLead with existing customer records', () => {
       .then([expectedQualified(lead, command, { ...planFor(command.qualificationId), account: existing(accountId), contact: existing(contactId) }, 'setting')]);
   });
 
+  it('plans linked ids lower-case, as record streams are named, even when a lead stored them otherwise (before 7aabfe0)', () => {
+    const [accountId, contactId] = [randomUUID(), randomUUID()];
+    const lead = aLead({ existingAccountId: accountId.toUpperCase(), existingContactId: contactId.toUpperCase() });
+    const command = lead.qualify(YES);
+    given([lead.created])
+      .when(command)
+      .then([expectedQualified(lead, command, { ...planFor(command.qualificationId), account: existing(accountId), contact: existing(contactId) }, 'setting')]);
+  });
+
   it('uses the account and contact given in the command, over those on the lead', () => {
     const [accountId, contactId] = [randomUUID(), randomUUID()];
     const lead = aLead({ existingAccountId: randomUUID(), existingContactId: randomUUID() });

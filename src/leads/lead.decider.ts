@@ -239,8 +239,9 @@ function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: 
   requireLinks(command);
   const { fields } = state;
   const q = command.qualificationId;
-  const existingAccountId = command.existingAccountId ?? fields.existingAccountId ?? state.convertedAccountId;
-  const existingContactId = command.existingContactId ?? fields.existingContactId ?? state.convertedContactId;
+  // Record ids are lower-case stream names; links stored before they were normalised may not be.
+  const existingAccountId = (command.existingAccountId ?? fields.existingAccountId ?? state.convertedAccountId)?.toLowerCase();
+  const existingContactId = (command.existingContactId ?? fields.existingContactId ?? state.convertedContactId)?.toLowerCase();
   const hasCompany = !!fields.companyName?.trim();
 
   let account: PlannedRecord = { action: 'none', id: null };

@@ -18,8 +18,9 @@ export function qualificationOutcome(leadEvents: RecordedEvent[], qualificationI
 
 /**
  * Whether a record is there, decided on the log alone: `created` when its creation event is in its
- * stream; `pending` when an accepted qualification planned it (the Planned event opens the stream)
- * and its conversion has not failed, so it will be created; otherwise `missing`.
+ * stream; `pending` when an accepted qualification (its LeadQualified is in the lead's stream)
+ * planned it (the Planned event opens the stream) and its conversion has not failed, so it will be
+ * created; otherwise `missing`.
  */
 export type RecordPresence =
   | { state: 'created'; data: Record<string, any> }
@@ -34,8 +35,10 @@ export async function recordPresence(store: EventStore, kind: RecordKind, id: st
   const planned = events.find((e) => e.type === info.plannedEventType);
   if (!planned) return { state: 'missing', reason: `no ${kind} ${id}` };
   const { leadId, qualificationId } = planned.data as { leadId: string; qualificationId: string };
-  if (qualificationOutcome(await store.readStream(leadStream(leadId)), qualificationId) === 'failed') {
-    return { state: 'missing', reason: `${kind} ${id} was planned by qualification ${qualificationId}, whose conversion failed` };
-  }
+  const outcome = qualificationOutcome(await store.readStream(leadStream(leadId)), qualificationId);
+  if (outcome === 'failed') return { state: 'missing', reason: `${kind} ${id} was planned by qualification ${qualificationId}, whose conversion failed` };
+  // Where appends are not atomic, a qualification that lost its race or crashed after this stream
+  // leaves the Planned event without its LeadQualified: nothing will ever create the record.
+  if (outcome === 'absent') return { state: 'missing', reason: `${kind} ${id} was planned by qualification ${qualificationId}, which was never accepted` };
   return { state: 'pending', leadId, qualificationId };
 }

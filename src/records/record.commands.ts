@@ -32,11 +32,14 @@ export class CreateConversionRecordsHandler implements ICommandHandler<CreateCon
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ creates, completed, ctx }: CreateConversionRecords) {
-    const decisions = await Promise.all([
-      ...creates.map((create) => decide(this.store, recordStream(create.kind, create.id), recordDecider, create, ctx)),
+    const [lead, ...records] = await Promise.all([
       decide(this.store, leadStream(completed.leadId), leadDecider, completed as LeadCommand, ctx),
+      ...creates.map((create) => decide(this.store, recordStream(create.kind, create.id), recordDecider, create, ctx)),
     ]);
-    const appends = decisions.flatMap((d) => (d.append ? [d.append] : []));
+    // The outcome is recorded already (a redelivery after LeadConversionFailed, which freed the
+    // names and e-mails of records it had not created): creating them now could duplicate.
+    if (!lead.append) return { created: 0 };
+    const appends = [...records.flatMap((d) => (d.append ? [d.append] : [])), lead.append];
     try {
       await this.store.appendToStreams(appends);
     } catch (error) {

@@ -27,3 +27,16 @@ export function derivedRecordId(qualificationId: string, kind: 'account' | 'cont
   const hex = id.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * A name-based UUID (RFC 9562 v5 layout over SHA-1, in this service's namespace): the same name
+ * always gives the same id, so an event appended again under it is a retry, never a second event.
+ */
+export function nameBasedId(name: string): string {
+  const ns = Buffer.from(QUALIFICATION_NAMESPACE.replace(/-/g, ''), 'hex');
+  const id = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
+  id[6] = (id[6] & 0x0f) | 0x50;
+  id[8] = (id[8] & 0x3f) | 0x80;
+  const hex = id.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -32,18 +32,18 @@ export interface Holder {
  */
 export async function liveHolders(store: EventStore, claims: KeyClaims, now: Date, options: { ignoreLeadId?: string; ttlMs?: number } = {}): Promise<Holder[]> {
   const ttlMs = options.ttlMs ?? CLAIM_TTL_MS;
-  // A lead never duplicates itself: its own claims are either its e-mail, or records of an earlier
-  // qualification that a new one reuses, or those of a concurrent qualification of the same lead,
-  // which the lead stream's revision refuses anyway (and then the decision is taken again).
-  const candidates = claims.claims.filter((c) => c.data.leadId !== options.ignoreLeadId);
-  const judged = await Promise.all(candidates.map((claim) => judge(store, claim, now, ttlMs)));
-  return judged.filter((h): h is Holder => h !== null);
+  const judged = await Promise.all(claims.claims.map((claim) => judge(store, claim, now, ttlMs, options.ignoreLeadId)));
+  // A lead does not duplicate itself while its records are pending: those are a concurrent
+  // qualification of the same lead, which the lead stream's revision refuses anyway (and the
+  // decision is taken again). A record it did create holds its key like any other.
+  return judged.filter((h): h is Holder => h !== null && !(h.pending && h.claim.data.leadId === options.ignoreLeadId));
 }
 
-async function judge(store: EventStore, claim: Claim, now: Date, ttlMs: number): Promise<Holder | null> {
+async function judge(store: EventStore, claim: Claim, now: Date, ttlMs: number, ignoreLeadId?: string): Promise<Holder | null> {
   const { kind, recordId, leadId, qualificationId, ownerEventId } = claim.data;
   const young = now.getTime() - Date.parse(claim.claimedAt) < ttlMs;
   if (kind === 'lead-email') {
+    if (leadId === ignoreLeadId) return null;
     const events = await store.readStream(leadStream(leadId));
     if (!events.some((e) => e.id === ownerEventId)) return young ? { claim, pending: true, record: claim.data.record } : null;
     const lead = fold(initialLead, evolveLead, events);

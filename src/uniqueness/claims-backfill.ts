@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Database } from '../database/database.js';
 import { placeholder } from '../database/sql.js';
 import { Checkpoints } from '../event-store/checkpoints.js';
 import { comparePositions, EVENT_STORE, START, type EventStore, type EventMetadata, type RecordedEvent, type StreamAppend } from '../event-store/event-store.port.js';
-import { leadStream } from '../leads/lead.events.js';
+import { leadStream, type LeadQualified } from '../leads/lead.events.js';
 import { recordStream } from '../records/record-kinds.js';
+import { nameBasedId } from '../shared/record-ids.js';
 import { claimAppend, type ClaimFields } from './claim-appends.js';
-import { expectedRevisionOf, readClaims } from './key-claims.js';
+import { expectedRevisionOf, foldClaims } from './key-claims.js';
 import { uniqueKey, uniqueKeyStream, type UniqueKey } from './unique-keys.js';
 
 /** Its row in `checkpoints` marks the backfill done (the position is the head it covered). */
@@ -35,7 +35,10 @@ interface LeadSketch {
  * log up to its head, works out the claims those records and leads would hold, and appends the
  * missing ones. Idempotent: each key's stream is read first and only absent claims are appended
  * (with ids derived from key and record), so a crash or a second instance running it at the same
- * time repeats nothing. Everything appended after the head read carries its claims already.
+ * time repeats nothing. Qualifications accepted but not yet converted when the head was read get
+ * the claims of the records their plans create; everything appended after the head read carries
+ * its claims already. (Their planned ids have no Planned event: linking one is refused until the
+ * saga has created it.)
  */
 @Injectable()
 export class ClaimsBackfill implements OnApplicationBootstrap {
@@ -55,11 +58,11 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
 
   /** The number of claims appended (0 when already done). */
   async run(): Promise<number> {
-    if (await this.checkpoints.get((sql, params) => this.db.query(sql, params), CLAIMS_BACKFILL)) return 0;
+    if (await this.done()) return 0;
     const head = await this.store.headPosition();
     const wanted = head === START ? [] : await this.wantedClaims(head);
     let appended = 0;
-    for (let i = 0; i < wanted.length; i += KEYS_PER_APPEND) appended += await this.appendMissing(wanted.slice(i, i + KEYS_PER_APPEND));
+    for (let i = 0; i < wanted.length && !(await this.done()); i += KEYS_PER_APPEND) appended += await this.appendMissing(wanted.slice(i, i + KEYS_PER_APPEND));
     // Instances starting together may both get here: the first mark stands.
     const p = (n: number) => placeholder(this.db.kind, n);
     await this.db.transactionSql(async (sql) =>
@@ -73,16 +76,25 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
     return appended;
   }
 
+  private async done(): Promise<boolean> {
+    return !!(await this.checkpoints.get((sql, params) => this.db.query(sql, params), CLAIMS_BACKFILL));
+  }
+
   private async wantedClaims(head: string): Promise<Wanted[]> {
     const wanted: Wanted[] = [];
     const leads = new Map<string, LeadSketch>();
+    const converting = new Map<string, Wanted[]>();
+    const created = new Set<string>();
     for (let after = START; ; ) {
       const page = (await this.store.readAll(after, PAGE)).filter((e) => comparePositions(e.position, head) <= 0);
       if (!page.length) break;
-      for (const event of page) this.take(event, wanted, leads);
+      for (const event of page) this.take(event, wanted, leads, converting, created);
       after = page[page.length - 1].position;
       if (comparePositions(after, head) >= 0) break;
     }
+    // Qualifications accepted before the upgrade whose records the saga has yet to create: their
+    // names and e-mails are taken as surely as created ones.
+    for (const claims of converting.values()) wanted.push(...claims.filter((w) => !created.has(w.fields.recordId)));
     for (const [leadId, lead] of leads) {
       const key = lead.open ? uniqueKey('lead-email', lead.email) : null;
       if (!key) continue;
@@ -92,11 +104,15 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
     return wanted;
   }
 
-  private take(event: RecordedEvent, wanted: Wanted[], leads: Map<string, LeadSketch>): void {
+  private take(event: RecordedEvent, wanted: Wanted[], leads: Map<string, LeadSketch>, converting: Map<string, Wanted[]>, created: Set<string>): void {
     const d = event.data;
     switch (event.type) {
+      case 'LeadConversionFailed':
+        converting.delete(d.qualificationId);
+        return;
       case 'AccountCreated':
       case 'ContactCreated': {
+        created.add(d.id);
         const account = event.type === 'AccountCreated';
         const key = account ? uniqueKey('account-name', d.name) : uniqueKey('contact-email', d.email);
         if (!key) return;
@@ -117,6 +133,7 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
       case 'LeadQualified':
       case 'LeadDisqualified':
       case 'LeadReactivated': {
+        if (event.type === 'LeadQualified') converting.set(d.qualificationId, plannedClaims(event));
         const lead = leads.get(d.leadId);
         if (lead) lead.open = event.type === 'LeadReactivated';
         return;
@@ -132,19 +149,24 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
         for (const w of wanted) byStream.set(uniqueKeyStream(w.key), [...(byStream.get(uniqueKeyStream(w.key)) ?? []), w]);
         const appends: StreamAppend[] = [];
         for (const group of byStream.values()) {
-          const claims = await readClaims(this.store, group[0].key);
+          const events = await this.store.readStream(uniqueKeyStream(group[0].key));
+          const claims = foldClaims(group[0].key, events);
           const held = new Set(claims.claims.map((c) => c.data.recordId));
-          const events = group
-            .filter((w) => !held.has(w.fields.recordId))
-            .flatMap((w) => {
-              held.add(w.fields.recordId);
-              return claimAppend(claims, w.fields, metadata(), backfillEventId(w)).events;
-            });
-          if (events.length) appends.push({ streamId: claims.streamId, expectedRevision: expectedRevisionOf(claims), events });
+          // A claim this backfill appended before (on another instance) and that was released
+          // since, must not come back.
+          const appendedBefore = new Set(events.map((e) => e.id));
+          const missing = group.filter((w) => !held.has(w.fields.recordId) && !appendedBefore.has(backfillEventId(w)));
+          const newEvents = missing.flatMap((w) => {
+            held.add(w.fields.recordId);
+            return claimAppend(claims, w.fields, metadata(), backfillEventId(w)).events;
+          });
+          if (newEvents.length) appends.push({ streamId: claims.streamId, expectedRevision: expectedRevisionOf(claims), events: newEvents });
         }
         if (appends.length) await this.store.appendToStreams(appends);
         return appends.reduce((n, a) => n + a.events.length, 0);
       } catch (error) {
+        // Another instance finished the backfill meanwhile: its work stands.
+        if (await this.done()) return 0;
         if (attempt >= 5) throw error;
         this.logger.warn(`backfill: a key changed while claiming, reading again: ${(error as Error).message}`);
       }
@@ -154,11 +176,19 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
 
 const metadata = (): EventMetadata => ({ userId: 'system:uniqueness-backfill', correlationId: CLAIMS_BACKFILL, causationId: CLAIMS_BACKFILL, at: new Date().toISOString() });
 
-/** The same claim gets the same event id on every run (RFC 9562 v5 layout over SHA-1). */
-function backfillEventId({ key, fields }: Wanted): string {
-  const hash = createHash('sha1').update(`${CLAIMS_BACKFILL}/${key.kind}/${key.key}/${fields.recordId}`).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+/** The claims of the accounts and contacts a LeadQualified plans to create. */
+function plannedClaims(event: RecordedEvent): Wanted[] {
+  const { plan, qualificationId, leadId, lead } = event.data as LeadQualified['data'];
+  const owner = { leadId, qualificationId, ownerStreamId: leadStream(leadId), ownerEventId: event.id, backfilled: true };
+  const out: Wanted[] = [];
+  const account = uniqueKey('account-name', lead.companyName);
+  if (plan.account.action === 'create' && plan.account.id && account) out.push({ key: account, fields: { recordId: plan.account.id, record: { name: lead.companyName!.trim() }, ...owner } });
+  const contact = uniqueKey('contact-email', lead.email);
+  if (plan.contact.action === 'create' && plan.contact.id && contact) {
+    out.push({ key: contact, fields: { recordId: plan.contact.id, record: { firstName: lead.firstName ?? null, lastName: lead.lastName, email: lead.email ?? null }, ...owner } });
+  }
+  return out;
 }
+
+/** The same claim gets the same event id on every run. */
+const backfillEventId = ({ key, fields }: Wanted): string => nameBasedId(`${CLAIMS_BACKFILL}/${key.kind}/${key.key}/${fields.recordId}`);
