@@ -118,7 +118,7 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         const before = uniqueKey('lead-email', state.fields.email);
         const after = email === undefined ? before : uniqueKey('lead-email', email);
         if (before?.key === after?.key) return { ...command, missingLinks: await this.missingLinks(links) };
-        if (before) work.releases.push({ claims: await readClaims(this.store, before), recordId: state.id, reason: 'email-changed' });
+        await this.releaseLater(work, before, state.id, 'email-changed');
         const [missingLinks, duplicates] = await Promise.all([this.missingLinks(links), this.claimable(work, 'lead', after, ctx, state.id)]);
         return { ...command, missingLinks, duplicates };
       }
