@@ -46,7 +46,9 @@ export class AppModule {
               genReqId: (req) => String((req as { id?: string }).id),
               customAttributeKeys: { reqId: 'correlationId' },
               redact: ['req.headers.authorization'],
-              autoLogging: { ignore: (req) => !!req.url?.startsWith('/health') },
+              // Requests are logged by Fastify's onResponse hook (http/request-log.ts), which knows the
+              // route pattern and the authenticated user.
+              autoLogging: false,
             },
           }),
         }),

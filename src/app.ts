@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type RequestListener } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
-import { Logger as PinoLogger } from 'nestjs-pino';
+import { Logger as PinoLogger, PinoLogger as PinoRoot } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { EventStoreWrapper } from './event-store/event-store.module.js';
 import type { AppConfig } from './config/config.js';
 import { ProblemDto } from './http/api-problems.decorator.js';
+import { clientErrorHandler, frameworkErrors, problemOnSend } from './http/framework-errors.js';
+import { registerJsonParser } from './http/json-body.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { logRequests } from './http/request-log.js';
 import { strictValidationPipe } from './http/validation.js';
 
 /** SPEC §8: bodies over 100 kB are refused with 413 before they are parsed. */
@@ -29,9 +33,30 @@ export interface CreateAppOptions {
   wrapEventStore?: EventStoreWrapper;
 }
 
+/**
+ * The HTTP server Fastify would make, with a bound on receiving each request: Fastify's
+ * requestTimeout defaults to none, and Node checks deadlines only every 30 s unless told. Only
+ * receiving is bounded; producing the answer may take as long as it takes.
+ */
+function httpServer(handler: RequestListener, requestTimeoutMs: number) {
+  return createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeoutMs / 10))),
+      // Fastify's own default, above the idle timeouts of common load balancers.
+      keepAliveTimeout: 72_000,
+    },
+    handler,
+  );
+}
+
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    serverFactory: (handler: RequestListener) => httpServer(handler, config.requestTimeoutMs),
+    frameworkErrors,
+    clientErrorHandler,
     // The caller's X-Correlation-Id, when sane, ties its request to the events it causes.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-correlation-id'];
@@ -41,6 +66,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // The API speaks JSON only: Fastify's own JSON parser, and no form or text parsers, so any
   // other content type is 415 rather than a second way in.
   adapter.getInstance().removeContentTypeParser('text/plain');
+  registerJsonParser(adapter.getInstance());
+  problemOnSend(adapter.getInstance());
+  if (options.logger !== false) logRequests(adapter.getInstance(), () => PinoRoot.root);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.wrapEventStore), adapter, { bufferLogs: true, bodyParser: false, abortOnError: false });
   // Structured JSON logs (pino) for the framework's own messages too.
   app.useLogger(options.logger === false ? false : app.get(PinoLogger));

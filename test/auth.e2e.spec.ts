@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port.js';
 import { startTestApp, TEST_JWT_SECRET, type Response, type TestApp } from './support/app.js';
@@ -13,6 +13,11 @@ const jwt = {
     signer.sign({ exp: Math.floor(Date.now() / 1000) + 3600, ...payload }, options as any),
 };
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** Signs a payload given as JSON text, so it can hold what JSON.stringify cannot write (1e309). */
+function signRawPayload(payloadJson: string): string {
+  const head = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${Buffer.from(payloadJson).toString('base64url')}`;
+  return `${head}.${createHmac('sha256', TEST_JWT_SECRET).update(head).digest('base64url')}`;
+}
 
 function expectProblem(res: Response, status: number, code: string): void {
   expect(res.status).toBe(status);
@@ -126,6 +131,10 @@ const REFUSED_TOKENS: { reason: string; header: () => string }[] = [
   { reason: 'a token without exp (it would never expire)', header: () => `Bearer ${signer.sign({ sub: 'forever', roles: ['admin'] })}` },
   { reason: 'a token without sub', header: () => `Bearer ${jwt.sign({ roles: ['admin'] })}` },
   { reason: 'a token with an empty sub', header: () => `Bearer ${jwt.sign({ sub: '', roles: ['admin'] })}` },
+  { reason: 'a token whose sub is blank', header: () => `Bearer ${jwt.sign({ sub: '   ', roles: ['admin'] })}` },
+  { reason: 'a token whose exp is 1e309 (Infinity)', header: () => `Bearer ${signRawPayload('{"sub":"forever","roles":["admin"],"exp":1e309}')}` },
+  { reason: 'a token whose exp is not a whole number', header: () => `Bearer ${jwt.sign({ sub: 'x', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 3600.5 })}` },
+  { reason: 'a token whose exp is a string', header: () => `Bearer ${signRawPayload(`{"sub":"x","roles":["admin"],"exp":"${Math.floor(Date.now() / 1000) + 3600}"}`)}` },
 ];
 
 for (const kind of kinds) {
@@ -142,6 +151,11 @@ for (const kind of kinds) {
       const head = await store.headPosition();
       expectProblem(await t.request('POST', '/leads', { body: { id: randomUUID(), topic: 'No token', lastName: 'Doe' } }), 401, 'UNAUTHORIZED');
       expect(await store.headPosition()).toBe(head);
+    });
+
+    it('accepts a token signed by signRawPayload when its claims are sound (so the refusals below are about the claims)', async () => {
+      const token = signRawPayload(`{"sub":"raw","roles":["analyst"],"exp":${Math.floor(Date.now() / 1000) + 3600}}`);
+      expect((await t.request('GET', '/settings/qualify-lead', { token })).status).toBe(200);
     });
 
     it.each(REFUSED_TOKENS)('answers 401 to $reason, appending nothing', async ({ header }) => {

@@ -311,8 +311,46 @@ for (const kind of kinds) {
         ['not base64 JSON', 'garbage!!'],
         ['JSON that is not a cursor', Buffer.from(JSON.stringify({ a: 1 })).toString('base64url')],
         ['a cursor with a wrong id type', Buffer.from(JSON.stringify(['2001-01-01', 5])).toString('base64url')],
-      ])('a bad cursor (%s): 400 VALIDATION_FAILED', async (_what, cursor) => {
-        expectProblem(await get(`/leads?cursor=${encodeURIComponent(cursor)}`), 400, 'VALIDATION_FAILED');
+        ['a well-formed but unsigned [value, id]', Buffer.from(JSON.stringify(['2001-01-01T00:00:00.000Z', randomUUID()])).toString('base64url')],
+      ])('a bad cursor (%s): 400 INVALID_CURSOR', async (_what, cursor) => {
+        expectProblem(await get(`/leads?cursor=${encodeURIComponent(cursor)}`), 400, 'INVALID_CURSOR');
+      });
+
+      describe('cursors are tamper-evident', () => {
+        let issued: string;
+        beforeAll(async () => {
+          const token = freshToken();
+          const seeded = [];
+          for (let i = 0; i < 3; i++) seeded.push(await seedLead({ fields: { companyName: token } }));
+          const first = await get(`/leads?q=${token}&limit=1&minPosition=${lastOf(seeded.map((s) => s.position))}`);
+          issued = first.body.nextCursor;
+          expect(issued).toEqual(expect.any(String));
+          // The cursor as issued works: the refusals below are about what was changed.
+          expect((await get(`/leads?q=${token}&limit=1&cursor=${issued}`)).status).toBe(200);
+        });
+
+        const reSigned = (cursor: string, change: (content: unknown[]) => unknown[]) => {
+          const [content, mac] = cursor.split('.');
+          const decoded = JSON.parse(Buffer.from(content, 'base64url').toString('utf8')) as unknown[];
+          return `${Buffer.from(JSON.stringify(change(decoded))).toString('base64url')}.${mac}`;
+        };
+
+        it.each([
+          ['its content changed (another id), signature kept', (c: string) => reSigned(c, ([scope, value]) => [scope, value, randomUUID()])],
+          ['its sort value moved, signature kept', (c: string) => reSigned(c, ([scope, , id]) => [scope, '1970-01-01T00:00:00.000Z', id])],
+          ['its signature removed', (c: string) => c.split('.')[0]],
+          ['its signature altered', (c: string) => `${c.split('.')[0]}.${Buffer.alloc(16).toString('base64url')}`],
+        ])('a cursor with %s: 400 INVALID_CURSOR', async (_what, tamper) => {
+          expectProblem(await get(`/leads?limit=1&cursor=${encodeURIComponent(tamper(issued))}`), 400, 'INVALID_CURSOR');
+        });
+
+        it('a cursor issued for another sort: 400 INVALID_CURSOR', async () => {
+          expectProblem(await get(`/leads?limit=1&sort=lastName&cursor=${issued}`), 400, 'INVALID_CURSOR');
+        });
+
+        it('a leads cursor on /accounts: 400 INVALID_CURSOR', async () => {
+          expectProblem(await get(`/accounts?limit=1&cursor=${issued}`), 400, 'INVALID_CURSOR');
+        });
       });
     });
 
@@ -552,6 +590,17 @@ for (const kind of kinds) {
         expect(parseCsv(res.text)[0]).toEqual(expect.arrayContaining(['id', 'topic', 'lastName', 'companyName', 'status', 'qualificationId', 'conversion']));
         expect(records.map((r) => r.id).sort()).toEqual([...seeded].sort());
         expect(records.find((r) => r.id === seeded[0])).toMatchObject({ lastName: 'O"Brien, Jr', companyName: `${token} 0`, status: 'Open' });
+      });
+
+      it('prefixes with a quote every cell a spreadsheet would read as a formula, and nothing else', async () => {
+        const token = freshToken();
+        const formulas = ['=1+1', '+1+1', '-1+1', '@SUM(A1)', ';=1+1', ' =1+1', '\t=1+1', '\n=1+1', '\r\n=1', '\uff1d1+1', '\uff0b1', '\u3000=1+1', '\u00a0=1+1'];
+        const plain = ['-42', '3.5', 'Contoso; Ltd', 'a=b', 'O\'Brien'];
+        const seeded = await Promise.all([...formulas, ...plain].map((topic) => seedLead({ fields: { companyName: token, topic } })));
+        const res = await get(`/leads?q=${token}&minPosition=${lastOf(seeded.map((l) => l.position))}`, 'analyst', { accept: 'text/csv' });
+        const topics = Object.fromEntries(csvRecords(res.text).map((r) => [r.id, r.topic]));
+        const exported = seeded.map((l) => topics[l.id]);
+        expect(exported).toEqual([...formulas.map((f) => `'${f}`), ...plain]);
       });
 
       it('honours the filters and limit of the JSON list', async () => {

@@ -54,9 +54,11 @@ export class AuthGuard implements CanActivate {
     } catch (error) {
       throw new DomainError(401, 'UNAUTHORIZED', `the token was rejected: ${(error as Error).message}`);
     }
-    if (typeof claims.sub !== 'string' || !claims.sub) throw new DomainError(401, 'UNAUTHORIZED', 'the token has no sub claim');
-    // A token that never expires cannot be taken back: exp is required (SPEC §2 claims).
-    if (typeof (claims as { exp?: unknown }).exp !== 'number') throw new DomainError(401, 'UNAUTHORIZED', 'the token has no exp claim');
+    // The sub is who the events say acted: a blank one would attribute them to no one.
+    if (typeof claims.sub !== 'string' || !claims.sub.trim()) throw new DomainError(401, 'UNAUTHORIZED', 'the token has no sub claim');
+    // A token that never expires cannot be taken back: exp is required (SPEC §2 claims), and must
+    // be a time: 1e309 parses as Infinity, which the JWT library compares as "later than now".
+    if (!Number.isSafeInteger((claims as { exp?: unknown }).exp)) throw new DomainError(401, 'UNAUTHORIZED', 'the token has no exp claim, or one that is not a whole number of seconds');
     const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
     return { id: claims.sub, roles };
   }

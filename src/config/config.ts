@@ -20,6 +20,8 @@ export interface AppConfig {
   processors: { maxAttempts: number; retryDelayMs: number; leaseMs: number };
   /** Commands (non-GET requests) a token may send per minute; 0 disables the limit. */
   rateLimitPerMinute: number;
+  /** How long a client may take to send a whole request (headers and body); the answer is not limited. */
+  requestTimeoutMs: number;
 }
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
@@ -103,8 +105,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 
   const rateLimitPerMinute = intFrom(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000);
+  const requestTimeoutMs = intFrom(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
 
-  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel, processors, rateLimitPerMinute };
+  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel, processors, rateLimitPerMinute, requestTimeoutMs };
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

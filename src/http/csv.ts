@@ -6,11 +6,22 @@ export function wantsCsv(accept: string | undefined): boolean {
   return !!accept && /(^|,)\s*text\/csv\b/i.test(accept);
 }
 
+/**
+ * Whether a spreadsheet could take the cell for a formula (CSV injection): its first character
+ * after any blanks and line breaks is one of = + - @ ; or a full-width ＝ ＋ － ＠ (spreadsheets
+ * skip the blanks and fold the full-width forms), or it opens with a tab or a line break. Such a
+ * cell is prefixed with `'`, which spreadsheets show as text. A plain number stays as it is.
+ */
+export function readsAsFormula(text: string): boolean {
+  if (/^-?\d+(\.\d+)?$/.test(text)) return false;
+  return /^[\s\u00a0\u3000]*[=+\-@;\uff1d\uff0b\uff0d\uff20]/.test(text) || /^[\t\r\n]/.test(text);
+}
+
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  // RFC 4180 quoting; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
-  const safe = /^[=+\-@\t\r]/.test(text) && !/^-?\d+(\.\d+)?$/.test(text) ? `'${text}` : text;
+  const safe = readsAsFormula(text) ? `'${text}` : text;
+  // RFC 4180 quoting.
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { Body, Controller, Headers, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CanCommand } from '../auth/roles.decorator.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { parseIfMatch, RecordIdPipe } from '../http/params.js';
@@ -70,6 +70,7 @@ export class LeadsController {
     description:
       'The qualify-lead setting in force decides: Yes plans account, contact and opportunity; No requires createAccount, createContact and createOpportunity. Records are created asynchronously by the conversion saga.',
   })
+  @ApiBody({ type: QualifyLeadDto, required: false })
   @ApiAcceptedResponse({ type: QualificationAcceptedDto })
   @ApiProblems(400, 401, 403, 404, 409, 413, 422)
   async qualify(@Param('id', RecordIdPipe) leadId: string, @Body() body: QualifyLeadDto, @Ctx() ctx: CommandContext): Promise<QualificationAcceptedDto> {
@@ -121,6 +122,7 @@ export class LeadsController {
   @Post(':id/reactivate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Reopen a qualified or disqualified lead (Open/New)' })
+  @ApiBody({ type: ReactivateLeadDto, required: false })
   @ApiOkResponse({ type: CommandAcceptedDto })
   @ApiProblems(400, 401, 403, 404, 409)
   async reactivate(@Param('id', RecordIdPipe) leadId: string, @Body() body: ReactivateLeadDto, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {

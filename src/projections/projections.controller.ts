@@ -1,12 +1,17 @@
-import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, CanRead } from '../auth/roles.decorator.js';
 import { Database } from '../database/database.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { Processors } from '../event-store/event-store.module.js';
 import { CheckpointRow, DeadLetterRow } from '../event-store/processor.entities.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
+import { BodyOptional } from '../http/validation.js';
 import { DomainError } from '../shared/domain-error.js';
+
+/** A rebuild takes no options: a body, when sent, must be `{}` (an unknown key is a mistake worth a 400). */
+@BodyOptional()
+export class RebuildProjectionDto {}
 
 @ApiTags('operations')
 @ApiBearerAuth()
@@ -56,8 +61,9 @@ export class ProjectionsController {
     summary: 'Rebuild a read model from the event store while the service keeps serving',
     description: 'Its queries answer 503 PROJECTION_REBUILDING (with Retry-After) until the replay reaches the head of the log at the time of the request.',
   })
-  @ApiProblems(401, 403, 404)
-  async rebuild(@Param('name') name: string) {
+  @ApiBody({ type: RebuildProjectionDto, required: false })
+  @ApiProblems(400, 401, 403, 404)
+  async rebuild(@Param('name') name: string, @Body() _options: RebuildProjectionDto) {
     const runner = this.processors.get(name);
     if (!runner) throw new DomainError(404, 'NOT_FOUND', `no projection named ${name}`);
     if (!runner.processor.reset) throw new DomainError(409, 'NOT_REBUILDABLE', `${name} is not a projection; it cannot be rebuilt`);

@@ -8,7 +8,7 @@ import { Database } from '../database/database.js';
 import { placeholder } from '../database/sql.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../http/csv.js';
-import { decodeCursor, encodeCursor, orderBy, Where, type Sort } from '../http/pagination.js';
+import { CursorCodec, orderBy, Where, type Sort } from '../http/pagination.js';
 import { RecordIdPipe } from '../http/params.js';
 import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
@@ -54,16 +54,21 @@ const SORT: Sort = { column: 'created_at', descending: false };
 
 @QueryHandler(ListRecords)
 export class ListRecordsHandler implements IQueryHandler<ListRecords> {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly cursors: CursorCodec,
+  ) {}
+
   async execute({ kind, filter }: ListRecords) {
     const limit = filter.limit ?? 50;
     const where = new Where(this.db.kind);
     if (filter.originatingLeadId) where.add((p) => `originating_lead_id = ${p()}`, filter.originatingLeadId.toLowerCase());
-    if (filter.cursor) where.after(SORT, decodeCursor(filter.cursor));
+    const scope = `${kind}:createdAt`;
+    if (filter.cursor) where.after(SORT, this.cursors.decode(scope, filter.cursor));
     const rows: Record<string, any>[] = await this.db.query(`SELECT * FROM ${RECORD_KINDS[kind].table} ${where} ${orderBy(SORT)} LIMIT ${limit + 1}`, where.params);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map((r) => toView(kind, r)), nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null };
+    return { items: page.map((r) => toView(kind, r)), nextCursor: rows.length > limit && last ? this.cursors.encode(scope, last.created_at, last.id) : null };
   }
 }
 

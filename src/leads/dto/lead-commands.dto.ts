@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsUUID, Min } from 'class-validator';
 import { DISQUALIFY_REASONS, type DisqualifyReason } from '../lead.events.js';
+import { BodyOptional } from '../../http/validation.js';
 import { OmittableNotNull } from './lead-fields.dto.js';
 
+@BodyOptional()
 export class QualifyLeadDto {
   @ApiPropertyOptional({ description: 'required (all three) when the setting is No' }) @OmittableNotNull() @IsBoolean() createAccount?: boolean;
   @ApiPropertyOptional() @OmittableNotNull() @IsBoolean() createContact?: boolean;
@@ -17,6 +19,7 @@ export class QualifyLeadDto {
   @ApiPropertyOptional() @OmittableNotNull() @IsBoolean() ignoreDuplicates?: boolean;
 }
 
+@BodyOptional()
 export class ReactivateLeadDto {
   @ApiPropertyOptional({ description: 'reopen it even when another open lead now has its e-mail (409 DUPLICATES_FOUND otherwise)' })
   @OmittableNotNull()

@@ -4,7 +4,7 @@ import { Database } from '../../database/database.js';
 import { placeholder } from '../../database/sql.js';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { upcast } from '../../event-store/upcasting.js';
-import { decodeCursor, encodeCursor, orderBy, Where, type Sort } from '../../http/pagination.js';
+import { CursorCodec, orderBy, Where, type Sort } from '../../http/pagination.js';
 import { ProjectionGate } from '../../projections/projection-gate.js';
 import { DomainError, notFound } from '../../shared/domain-error.js';
 import { leadStream } from '../lead.events.js';
@@ -51,6 +51,7 @@ export class ListLeadsHandler implements IQueryHandler<ListLeads> {
   constructor(
     private readonly db: Database,
     private readonly gate: ProjectionGate,
+    private readonly cursors: CursorCodec,
   ) {}
 
   async execute({ filter }: ListLeads) {
@@ -64,13 +65,14 @@ export class ListLeadsHandler implements IQueryHandler<ListLeads> {
     if (filter.q) where.add((p) => `search_text LIKE ${p()} ESCAPE '\\'`, `%${escapeLike(filter.q.toLowerCase())}%`);
     range(where, 'created_at', filter.createdFrom, filter.createdTo);
     range(where, 'qualified_at', filter.qualifiedFrom, filter.qualifiedTo);
-    if (filter.cursor) where.after(sort, decodeCursor(filter.cursor));
+    const scope = `leads:${sortKey}`;
+    if (filter.cursor) where.after(sort, this.cursors.decode(scope, filter.cursor));
     const rows: Record<string, any>[] = await this.gate.consistentRead([LEAD_DETAILS], (m) =>
       m.query(`SELECT * FROM lead_details ${where} ${orderBy(sort)} LIMIT ${limit + 1}`, where.params),
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const nextCursor = rows.length > limit && last ? encodeCursor(last[sort.column], last.id) : null;
+    const nextCursor = rows.length > limit && last ? this.cursors.encode(scope, last[sort.column], last.id) : null;
     return { items: page.map(toLeadView), nextCursor };
   }
 }
