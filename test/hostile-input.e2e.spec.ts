@@ -161,5 +161,5 @@ function attemptsFor(endpoint: Endpoint, leadId: string): Attempt[] {
     expect(await store.headPosition()).toBe(head);
     // Each kind of refusal was reached, so the mutations test more than one gate.
     expect([...statuses.keys()].sort()).toEqual(expect.arrayContaining([400, 404, 413, 415]));
-  });
+  }, 180_000);
 });

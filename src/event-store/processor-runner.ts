@@ -6,6 +6,7 @@ import { comparePositions, START, type AllSubscription, type EventStore, type Re
 import type { Processor } from './processor.js';
 import { Checkpoints } from './checkpoints.js';
 import { upcast } from './upcasting.js';
+import { isDatabaseUnavailable, unavailableCause } from '../database/availability.js';
 
 export interface RunnerOptions {
   /** Events read per batch; one transaction per batch. */
@@ -76,6 +77,8 @@ export class ProcessorRunner {
   private checkpoint = START;
   private state: ProcessorState = 'stopped';
   private lastError: string | null = null;
+  /** An outage of the database is going on (logged once, see databaseDown). */
+  private waitingForDatabase = false;
   private owner: string | null = null;
   private leaseExpiresAt = 0;
   private rebuildTarget: string | null = null;
@@ -195,6 +198,7 @@ export class ProcessorRunner {
         // Processors only ever see the current shape of each event type.
         await this.process(events.map((e) => upcast(e)), position);
         this.lastError = null;
+        this.databaseBack();
         // SQLite work resolves synchronously, so without this the loop would run on microtasks
         // alone and starve incoming requests for as long as it has a backlog (a rebuild).
         await new Promise((resolve) => setImmediate(resolve));
@@ -217,7 +221,8 @@ export class ProcessorRunner {
           continue;
         }
         this.lastError = (error as Error).message;
-        this.logger.error(`processing failed, will retry: ${(error as Error).message}`);
+        if (isDatabaseUnavailable(error)) this.databaseDown(error);
+        else this.logger.error(`processing failed, will retry: ${(error as Error).message}`);
         this.state = 'retrying';
         await this.idle(this.options.retryDelayMs * 10);
       }
@@ -252,7 +257,8 @@ export class ProcessorRunner {
     try {
       return await this.commit(relevant, position);
     } catch (error) {
-      if (error instanceof LeaseLostError) throw error;
+      // An outage is no bad event: the loop pulls the batch again once the database is back.
+      if (error instanceof LeaseLostError || isDatabaseUnavailable(error)) throw error;
       // The batch rolled back. Find the bad event one transaction at a time, so that it alone
       // is retried and dead-lettered while the events around it still go through.
     }
@@ -292,16 +298,22 @@ export class ProcessorRunner {
   /**
    * Runs `work` up to maxAttempts times with exponential backoff. When the attempts run out it
    * dead-letters the event (moving the checkpoint past it), or with `deadLetterNow` false returns
-   * the failure for the caller to record.
+   * the failure for the caller to record. An outage of the database is no attempt: the work waits
+   * for the database for as long as the outage lasts (a restart must not fail conversions).
    */
   private async withRetries(event: RecordedEvent, work: () => Promise<void>, deadLetterNow = true): Promise<{ error: Error; attempts: number } | undefined> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, outage = 0; ; attempt++) {
       try {
         await work();
         return undefined;
       } catch (error) {
         if (error instanceof LeaseLostError || this.stopping) throw error;
         this.lastError = (error as Error).message;
+        if (isDatabaseUnavailable(error)) {
+          await this.waitForDatabase(error, outage++);
+          attempt--;
+          continue;
+        }
         if (attempt >= this.options.maxAttempts) {
           this.logger.error(`event ${event.type}@${event.position} dead-lettered after ${attempt} attempts: ${(error as Error).message}`);
           if (!deadLetterNow) return { error: error as Error, attempts: attempt };
@@ -321,15 +333,42 @@ export class ProcessorRunner {
    * that fails, the dead letter still records the event: one bad event must not hold back others.
    */
   private async giveUp(event: RecordedEvent, error: Error): Promise<void> {
-    for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
+    for (let attempt = 1, outage = 0; attempt <= this.options.maxAttempts; attempt++) {
       try {
         return await this.processor.giveUp?.(event, error);
       } catch (failure) {
+        if (isDatabaseUnavailable(failure) && !this.stopping) {
+          await this.waitForDatabase(failure, outage++);
+          attempt--;
+          continue;
+        }
         this.logger.error(`giving up on ${event.type}@${event.position} failed (attempt ${attempt}): ${(failure as Error).message}`);
         if (this.stopping) throw failure;
         await delay(this.options.retryDelayMs * 2 ** (attempt - 1));
       }
     }
+  }
+
+  /** Backs off while the database is unavailable: retryDelayMs doubling, at most ten times it. */
+  private async waitForDatabase(error: unknown, waited: number): Promise<void> {
+    this.databaseDown(error);
+    this.state = 'retrying';
+    await delay(Math.min(this.options.retryDelayMs * 2 ** Math.min(waited, 10), this.options.retryDelayMs * 10));
+    if (!this.stopping) this.state = 'running';
+  }
+
+  /** One warning per outage, however many events wait for the database meanwhile. */
+  private databaseDown(error: unknown): void {
+    if (this.waitingForDatabase) return;
+    this.waitingForDatabase = true;
+    const cause = unavailableCause(error);
+    this.logger.warn(`database unavailable (${cause?.code ? `${cause.code}: ` : ''}${cause?.message ?? (error as Error).message}); waiting for it, no attempt counted`);
+  }
+
+  private databaseBack(): void {
+    if (!this.waitingForDatabase) return;
+    this.waitingForDatabase = false;
+    this.logger.log('database available again; processing resumed');
   }
 
   private async deadLetter(event: RecordedEvent, error: Error, attempts: number): Promise<void> {

@@ -12,7 +12,7 @@ export class ProblemDto {
 }
 
 const DESCRIPTIONS: Record<number, string> = {
-  400: 'VALIDATION_FAILED, RECORD_SELECTION_REQUIRED',
+  400: 'VALIDATION_FAILED, RECORD_SELECTION_REQUIRED, INVALID_CURSOR',
   401: 'UNAUTHORIZED: missing, malformed, expired or badly signed token',
   403: 'FORBIDDEN: the token lacks the role',
   404: 'NOT_FOUND',
@@ -20,7 +20,7 @@ const DESCRIPTIONS: Record<number, string> = {
   412: 'VERSION_MISMATCH',
   413: 'PAYLOAD_TOO_LARGE: body over 100 kB',
   422: 'COMPANY_NAME_REQUIRED, RECORD_NOT_FOUND (with field)',
-  503: 'PROJECTION_BEHIND',
+  503: 'PROJECTION_BEHIND, PROJECTION_REBUILDING, DATABASE_UNAVAILABLE (with Retry-After)',
 };
 
 /** Documents the problem+json answers a route can give. */

@@ -15,7 +15,8 @@ export function logRequests(fastify: FastifyInstance, logger: () => Pino | undef
     if (!log) return;
     const route = request.routeOptions.url ?? null;
     const status = reply.statusCode;
-    const level = status >= 500 ? 'error' : QUIET_ROUTES.test(route ?? request.url) ? 'debug' : 'info';
+    // A 503 is an outage or a projection catching up, said with Retry-After: worth a warning, not an error.
+    const level = status >= 500 ? (status === 503 ? 'warn' : 'error') : QUIET_ROUTES.test(route ?? request.url) ? 'debug' : 'info';
     const user = (request as { user?: { id?: string } }).user;
     log[level](
       {

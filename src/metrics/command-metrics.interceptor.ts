@@ -1,5 +1,6 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { tap, type Observable } from 'rxjs';
+import { isDatabaseUnavailable } from '../database/availability.js';
 import { DomainError } from '../shared/domain-error.js';
 import { Metrics } from './metrics.service.js';
 
@@ -21,7 +22,7 @@ export class CommandMetricsInterceptor implements NestInterceptor {
         },
         error: (error: unknown) => {
           stop();
-          this.metrics.commands.inc({ command, outcome: error instanceof DomainError ? error.code : 'error' });
+          this.metrics.commands.inc({ command, outcome: error instanceof DomainError ? error.code : isDatabaseUnavailable(error) ? 'DATABASE_UNAVAILABLE' : 'error' });
         },
       }),
     );
