@@ -1,7 +1,7 @@
 import { openDatabase, type Database, type SqlRunner } from '../src/database/database.js';
 import { EVENT_STORE_ENTITIES } from '../src/event-store/entities.js';
 import { NO_STREAM, type RecordedEvent } from '../src/event-store/event-store.port.js';
-import type { Processor } from '../src/event-store/processor.js';
+import { NotYetError, type Processor } from '../src/event-store/processor.js';
 import { DeadLetterRow } from '../src/event-store/processor.entities.js';
 import { DEFAULT_RUNNER_OPTIONS, ProcessorRunner, type RunnerOptions } from '../src/event-store/processor-runner.js';
 import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
@@ -171,6 +171,44 @@ for (const kind of kinds) {
       expect(await r.waitFor(position, 10_000)).toBe(true);
       expect(await appliedIds(projection.name)).toEqual(ids);
       expect(await db.read((m) => m.countBy(DeadLetterRow, { processor: projection.name }))).toBe(0);
+    });
+
+    it('retries an event that is not ready yet (NotYetError) past maxAttempts without dead-lettering it, and performs it once it is', async () => {
+      const name = `p-${kind.name}-not-yet`;
+      let tries = 0;
+      const performed: string[] = [];
+      const saga: Processor = {
+        name,
+        eventTypes: [`Counted.${name}`],
+        async perform(event) {
+          // Ready on the tenth try: far past maxAttempts (3), as a conversion waiting on a slow one.
+          if (++tries < 10) throw new NotYetError('the other event is still being performed');
+          performed.push(event.id);
+        },
+      };
+      const { ids, position } = await append(saga, 1);
+      const r = runner(saga, { retryDelayMs: 1 });
+      r.start();
+      expect(await r.waitFor(position, 10_000)).toBe(true);
+      expect({ tries, performed }).toEqual({ tries: 10, performed: ids });
+      expect(await db.read((m) => m.findBy(DeadLetterRow, { processor: name }))).toEqual([]);
+    });
+
+    it('counts a NotYetError as a failure once its wait bound has passed', async () => {
+      const name = `p-${kind.name}-never`;
+      const saga: Processor = {
+        name,
+        eventTypes: [`Counted.${name}`],
+        async perform() {
+          throw new NotYetError('the other event went to the dead letters', 20);
+        },
+      };
+      const { position } = await append(saga, 1);
+      const r = runner(saga, { retryDelayMs: 1 });
+      r.start();
+      expect(await r.waitFor(position, 10_000)).toBe(true);
+      const letters = await db.read((m) => m.findBy(DeadLetterRow, { processor: name }));
+      expect(letters.map((l) => [l.attempts, l.error])).toEqual([[3, expect.stringContaining('dead letters')]]);
     });
 
     it('dead-letters a poison event after its retries while later events still flow', async () => {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { Database, SqlRunner } from '../database/database.js';
 import { comparePositions, START, type AllSubscription, type EventStore, type RecordedEvent } from './event-store.port.js';
-import type { Processor } from './processor.js';
+import { NotYetError, type Processor } from './processor.js';
 import { Checkpoints } from './checkpoints.js';
 import { upcast } from './upcasting.js';
 import { isDatabaseUnavailable, unavailableCause } from '../database/availability.js';
@@ -299,10 +299,12 @@ export class ProcessorRunner {
    * Runs `work` up to maxAttempts times with exponential backoff. When the attempts run out it
    * dead-letters the event (moving the checkpoint past it), or with `deadLetterNow` false returns
    * the failure for the caller to record. An outage of the database is no attempt: the work waits
-   * for the database for as long as the outage lasts (a restart must not fail conversions).
+   * for the database for as long as the outage lasts (a restart must not fail conversions). Nor is
+   * waiting for another event of the batch (NotYetError), up to the wait's bound.
    */
   private async withRetries(event: RecordedEvent, work: () => Promise<void>, deadLetterNow = true): Promise<{ error: Error; attempts: number } | undefined> {
-    for (let attempt = 1, outage = 0; ; attempt++) {
+    let waitingSince: number | undefined;
+    for (let attempt = 1, outage = 0, waits = 0; ; attempt++) {
       try {
         await work();
         return undefined;
@@ -311,6 +313,11 @@ export class ProcessorRunner {
         this.lastError = (error as Error).message;
         if (isDatabaseUnavailable(error)) {
           await this.waitForDatabase(error, outage++);
+          attempt--;
+          continue;
+        }
+        if (error instanceof NotYetError && Date.now() - (waitingSince ??= Date.now()) < error.maxWaitMs) {
+          await delay(Math.min(this.options.retryDelayMs * 2 ** Math.min(waits++, 10), 1_000));
           attempt--;
           continue;
         }

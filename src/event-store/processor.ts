@@ -32,3 +32,20 @@ export interface Processor {
   suspendIndexes?(sql: SqlRunner): Promise<void>;
   restoreIndexes?(): readonly string[];
 }
+
+/**
+ * Thrown by `perform` when the event cannot be handled yet because another one, earlier in the log
+ * and still being performed in the same batch, has to finish first (a conversion that links a
+ * record another conversion is creating). Waiting is not failing: the runner retries it without
+ * counting attempts for up to `maxWaitMs`, after which it counts like any other failure (the
+ * other event may never finish, if it went to the dead letters).
+ */
+export class NotYetError extends Error {
+  constructor(
+    message: string,
+    readonly maxWaitMs = 60_000,
+  ) {
+    super(message);
+    this.name = 'NotYetError';
+  }
+}

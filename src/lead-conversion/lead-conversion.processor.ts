@@ -1,6 +1,6 @@
 import type { Command, CommandBus } from '@nestjs/cqrs';
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
-import type { Processor } from '../event-store/processor.js';
+import { NotYetError, type Processor } from '../event-store/processor.js';
 import { ExecuteLeadCommand } from '../leads/lead.commands.js';
 import type { LeadQualified } from '../leads/lead.events.js';
 import { CreateConversionRecords } from '../records/record.commands.js';
@@ -41,16 +41,17 @@ export class LeadConversionProcessor implements Processor {
 
   /**
    * A plan may link a record that another qualification planned and has not created yet: the new
-   * records must not point at it before it exists. Waiting is retrying: the runner retries with
-   * backoff while the other conversion (earlier in the log, running in the same batch) completes;
-   * if that one failed, the linked record never will exist and this conversion fails too.
+   * records must not point at it before it exists. The runner retries without counting attempts
+   * (NotYetError) while the other conversion (earlier in the log, running in the same batch)
+   * completes, however long that takes under load; if that one failed, the linked record never
+   * will exist and this conversion fails too.
    */
   private async requireLinkedRecords({ plan }: LeadQualified['data']): Promise<void> {
     for (const kind of ['account', 'contact'] as const) {
       const record = plan[kind];
       if (record.action !== 'existing' || !record.id) continue;
       const presence = await recordPresence(this.store, kind, record.id);
-      if (presence.state === 'pending') throw new Error(`linked ${kind} ${record.id} is not created yet (qualification ${presence.qualificationId} is converting)`);
+      if (presence.state === 'pending') throw new NotYetError(`linked ${kind} ${record.id} is not created yet (qualification ${presence.qualificationId} is converting)`);
       if (presence.state === 'missing') throw new Error(`linked ${kind} ${record.id} does not exist: ${presence.reason}`);
     }
   }
