@@ -603,6 +603,27 @@ for (const kind of kinds) {
         expect(exported).toEqual([...formulas.map((f) => `'${f}`), ...plain]);
       });
 
+      it('?format=csv answers what Accept: text/csv does, as an attachment, on every route that offers CSV; ?format=json wins over Accept', async () => {
+        const token = freshToken();
+        const seeded = await Promise.all([0, 1, 2].map((i) => seedLead({ fields: { companyName: `${token} ${i}` } })));
+        const min = lastOf(seeded.map((l) => l.position));
+        for (const path of [`/leads?q=${token}&minPosition=${min}`, `/accounts?minPosition=${min}`, `/contacts?minPosition=${min}`, `/opportunities?minPosition=${min}`, `/analytics/qualifications?groupBy=leadSource&minPosition=${min}`]) {
+          const byHeader = await get(path, 'analyst', { accept: 'text/csv' });
+          const byLink = await get(`${path}&format=csv`);
+          expect({ path, status: byLink.status, type: byLink.headers['content-type'], disposition: byLink.headers['content-disposition'], text: byLink.text }).toEqual({
+            path,
+            status: 200,
+            type: expect.stringMatching(/^text\/csv/),
+            disposition: expect.stringMatching(/^attachment; filename="[a-z]+\.csv"$/),
+            text: byHeader.text,
+          });
+          const json = await get(`${path}&format=json`, 'analyst', { accept: 'text/csv' });
+          expect({ path, type: json.headers['content-type'] }).toEqual({ path, type: expect.stringMatching(/^application\/json/) });
+        }
+        expect(csvRecords((await get(`/leads?q=${token}&minPosition=${min}&format=csv`)).text).map((r) => r.id).sort()).toEqual(seeded.map((l) => l.id).sort());
+        expectProblem(await get(`/leads?format=xml`), 400, 'VALIDATION_FAILED');
+      });
+
       it('honours the filters and limit of the JSON list', async () => {
         const token = freshToken();
         const web = await seedLead({ fields: { companyName: token, leadSource: 'Web' } });

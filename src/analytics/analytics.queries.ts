@@ -7,7 +7,7 @@ import { Database } from '../database/database.js';
 import { placeholder } from '../database/sql.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../http/csv.js';
-import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
+import { ExportableQueryDto } from '../leads/lead-details/lead-queries.dto.js';
 import { ProjectionGate } from '../projections/projection-gate.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
 import { DomainError } from '../shared/domain-error.js';
@@ -16,7 +16,7 @@ import { ANALYTICS } from './analytics.projection.js';
 export const GROUPS = ['day', 'week', 'month', 'leadSource', 'settingVersion', 'decidedBy'] as const;
 type GroupBy = (typeof GROUPS)[number];
 
-export class AnalyticsQueryDto extends ReadQueryDto {
+export class AnalyticsQueryDto extends ExportableQueryDto {
   @ApiPropertyOptional({ format: 'date', description: 'first day included (UTC)' }) @IsOptional() @IsISO8601() from?: string;
   @ApiPropertyOptional({ format: 'date', description: 'first day excluded (UTC)' }) @IsOptional() @IsISO8601() to?: string;
   @ApiPropertyOptional({ enum: GROUPS, default: 'day' }) @IsOptional() @IsIn(GROUPS) groupBy?: GroupBy;
@@ -155,7 +155,7 @@ export class AnalyticsController {
   @ApiProblems(400, 401, 403)
   async qualifications(@QueryParams() query: AnalyticsQueryDto, @Headers('accept') accept?: string) {
     const result = await this.queries.execute(new GetQualificationStats(query));
-    if (!wantsCsv(accept)) return result;
+    if (!wantsCsv(accept, query.format)) return result;
     return csvStream(CSV_COLUMNS, (async function* () { yield result.items as unknown as Record<string, unknown>[]; })(), 'qualifications.csv');
   }
 }

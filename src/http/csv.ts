@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 
-/** Whether the client asked for CSV (Accept: text/csv). */
-export function wantsCsv(accept: string | undefined): boolean {
+/** Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` unless `?format=json`. */
+export function wantsCsv(accept: string | undefined, format?: 'json' | 'csv'): boolean {
+  if (format) return format === 'csv';
   return !!accept && /(^|,)\s*text\/csv\b/i.test(accept);
 }
 

@@ -10,13 +10,13 @@ import { ApiProblems } from '../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../http/csv.js';
 import { CursorCodec, orderBy, Where, type Sort } from '../http/pagination.js';
 import { RecordIdPipe } from '../http/params.js';
-import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
+import { ExportableQueryDto, ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
 import { notFound } from '../shared/domain-error.js';
 import { RECORD_KINDS, type RecordKind } from './record-kinds.js';
 import { RECORDS } from './records.projection.js';
 
-export class ListRecordsDto extends ReadQueryDto {
+export class ListRecordsDto extends ExportableQueryDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() originatingLeadId?: string;
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 }) @IsOptional() @TransformType(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) cursor?: string;
@@ -94,11 +94,11 @@ function recordsController(kind: RecordKind): Type<unknown> {
 
     @Get()
     @ReadsProjections(RECORDS)
-    @ApiOperation({ summary: `List ${info.table}, oldest first; filter originatingLeadId; Accept: text/csv streams them all` })
+    @ApiOperation({ summary: `List ${info.table}, oldest first; filter originatingLeadId; Accept: text/csv or ?format=csv streams them all` })
     @ApiProduces('application/json', 'text/csv')
     @ApiProblems(400, 401, 403)
     async list(@QueryParams() filter: ListRecordsDto, @Headers('accept') accept?: string) {
-      if (!wantsCsv(accept)) return this.queries.execute(new ListRecords(kind, filter));
+      if (!wantsCsv(accept, filter.format)) return this.queries.execute(new ListRecords(kind, filter));
       const queries = this.queries;
       async function* pages() {
         let cursor = filter.cursor;

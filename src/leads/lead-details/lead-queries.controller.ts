@@ -21,11 +21,11 @@ export class LeadQueriesController {
 
   @Get()
   @ReadsProjections(LEAD_DETAILS)
-  @ApiOperation({ summary: 'List leads: filters, keyset pagination (cursor), sort; Accept: text/csv streams every matching lead' })
+  @ApiOperation({ summary: 'List leads: filters, keyset pagination (cursor), sort; Accept: text/csv or ?format=csv streams every matching lead' })
   @ApiProduces('application/json', 'text/csv')
   @ApiProblems(400, 401, 403)
   async list(@Query() filter: ListLeadsDto, @Headers('accept') accept?: string) {
-    if (!wantsCsv(accept)) return this.queries.execute(new ListLeads(filter));
+    if (!wantsCsv(accept, filter.format)) return this.queries.execute(new ListLeads(filter));
     const queries = this.queries;
     let left = filter.limit ?? Number.POSITIVE_INFINITY;
     const page = (cursor: string | undefined) => queries.execute(new ListLeads({ ...filter, cursor, limit: Math.min(500, left) }));

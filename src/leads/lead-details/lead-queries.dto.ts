@@ -8,9 +8,17 @@ export class ReadQueryDto {
   @ApiPropertyOptional({ description: 'a position from a command response' }) @IsOptional() @Matches(/^\d{1,20}$/) minPosition?: string;
 }
 
+/** A query that can also answer CSV: `?format=csv` for a plain download link, same as `Accept: text/csv`. */
+export class ExportableQueryDto extends ReadQueryDto {
+  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv: the same as Accept: text/csv (a download link needs no header); json: JSON whatever Accept says' })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
 export const LEAD_SORTS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'lastName', '-lastName', 'topic', '-topic'] as const;
 
-export class ListLeadsDto extends ReadQueryDto {
+export class ListLeadsDto extends ExportableQueryDto {
   @ApiPropertyOptional({ enum: ['Open', 'Qualified', 'Disqualified'] }) @IsOptional() @IsIn(['Open', 'Qualified', 'Disqualified']) status?: string;
   @ApiPropertyOptional({ enum: LEAD_SOURCES }) @IsOptional() @IsIn(LEAD_SOURCES) leadSource?: string;
   @ApiPropertyOptional({ enum: RATINGS }) @IsOptional() @IsIn(RATINGS) rating?: string;
