@@ -1,8 +1,10 @@
 import { v7 as uuidv7 } from 'uuid';
-import { Body, Controller, Headers, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, Headers, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { FastifyReply } from 'fastify';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CanCommand } from '../auth/roles.decorator.js';
+import { ApiResponseHeaders, LOCATION_HEADER } from '../http/api-headers.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { parseIfMatch, RecordIdPipe } from '../http/params.js';
 import { Ctx } from '../http/request-context.js';
@@ -18,7 +20,12 @@ import {
 } from './dto/lead-commands.dto.js';
 import { DomainError } from '../shared/domain-error.js';
 import { CreateLeadDto, UpdateLeadDto } from './dto/lead-fields.dto.js';
-import { QualificationAcceptedDto } from './dto/qualification-accepted.dto.js';
+import { QualificationAcceptedDto, QualificationOutcomeDto } from './dto/qualification-accepted.dto.js';
+import { Processors } from '../event-store/event-store.module.js';
+import { RECORDS } from '../records/records.projection.js';
+import { ConversionOutcomes } from './conversion-outcomes.js';
+import { LEAD_DETAILS } from './lead-details/lead-details.projection.js';
+import { GetLead } from './lead-details/lead-details.queries.js';
 import { ExecuteLeadCommand, type LeadCommandResult } from './lead.commands.js';
 
 /** Record ids are stored lower-case (stream names, plans): a linked id given in capitals is the same record. */
@@ -30,12 +37,35 @@ function lowerLinks<T extends { existingAccountId?: string | null; existingConta
 
 const accepted = (r: LeadCommandResult): CommandAcceptedDto => ({ id: r.id, version: r.version, position: r.position });
 
+/** The longest `Prefer: wait` honoured, in seconds. */
+export const MAX_WAIT_SECONDS = 30;
+
+/**
+ * `Prefer: wait=N` (RFC 7240), N seconds, at most MAX_WAIT_SECONDS; 0 when absent or not a number
+ * (a preference the server cannot use is ignored, not refused).
+ */
+export function preferredWait(prefer: string | undefined): number {
+  const match = prefer ? /(?:^|[,;\s])wait\s*=\s*"?(\d{1,9})"?(?=\s*(?:[,;]|$))/i.exec(prefer) : null;
+  return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) : 0;
+}
+
+const PREFER_HEADER = {
+  name: 'Prefer',
+  required: false,
+  description: `wait=N (N ≤ ${MAX_WAIT_SECONDS}): answer 200 with the conversion's outcome and record ids if it ends within N seconds, else the usual 202`,
+};
+
 @ApiTags('leads')
 @ApiBearerAuth()
 @CanCommand()
 @Controller('leads')
 export class LeadsController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly outcomes: ConversionOutcomes,
+    private readonly processors: Processors,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a lead (Open/New)' })
@@ -71,10 +101,43 @@ export class LeadsController {
       'The qualify-lead setting in force decides: Yes plans account, contact and opportunity; No requires createAccount, createContact and createOpportunity. Records are created asynchronously by the conversion saga.',
   })
   @ApiBody({ type: QualifyLeadDto, required: false })
+  @ApiHeader(PREFER_HEADER)
+  @ApiOkResponse({ type: QualificationOutcomeDto, description: 'with Prefer: wait=N, when the conversion ended within N seconds; Preference-Applied: wait=N' })
   @ApiAcceptedResponse({ type: QualificationAcceptedDto })
+  @ApiResponseHeaders(200, { ...LOCATION_HEADER('the lead'), 'Preference-Applied': { description: 'the wait honoured', schema: { type: 'string', example: 'wait=10' } } })
+  @ApiResponseHeaders(202, LOCATION_HEADER('the lead, to follow its conversion'))
   @ApiProblems(400, 401, 403, 404, 409, 413, 422)
-  async qualify(@Param('id', RecordIdPipe) leadId: string, @Body() body: QualifyLeadDto, @Ctx() ctx: CommandContext): Promise<QualificationAcceptedDto> {
-    return this.qualifyOne(leadId, body, ctx);
+  async qualify(
+    @Param('id', RecordIdPipe) leadId: string,
+    @Body() body: QualifyLeadDto,
+    @Headers('prefer') prefer: string | undefined,
+    @Ctx() ctx: CommandContext,
+    // Sent here, not returned: Nest would put @HttpCode's 202 over the 200 of a completed wait.
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const wait = preferredWait(prefer);
+    const deadline = Date.now() + wait * 1000;
+    const qualified = await this.qualifyOne(leadId, body, ctx);
+    reply.header('Location', `/leads/${leadId}`);
+    const outcome = wait ? await this.outcome(qualified, deadline) : undefined;
+    if (outcome) await reply.code(200).header('Preference-Applied', `wait=${wait}`).send(outcome);
+    else await reply.code(202).send(qualified);
+  }
+
+  /**
+   * The conversion's outcome once the lead's and the records' read models show it (so that the
+   * ids can be read at once), or undefined when that does not happen before `deadline`.
+   */
+  private async outcome(qualified: QualificationAcceptedDto, deadline: number): Promise<QualificationOutcomeDto | undefined> {
+    const ended = await this.outcomes.wait(qualified.leadId, qualified.qualificationId, qualified.position, deadline - Date.now());
+    if (!ended) return undefined;
+    for (const name of [LEAD_DETAILS, RECORDS]) {
+      if (!(await this.processors.get(name)!.waitFor(ended.position, Math.max(0, deadline - Date.now())))) return undefined;
+    }
+    const { qualification } = await this.queries.execute(new GetLead(qualified.leadId));
+    if (qualification?.qualificationId !== qualified.qualificationId || qualification.conversion === 'pending') return undefined;
+    const { conversion, failureReason, accountId, contactId, opportunityId } = qualification;
+    return { ...qualified, position: ended.position, conversion: conversion as 'completed' | 'failed', failureReason, accountId, contactId, opportunityId };
   }
 
   @Post('qualify')
@@ -84,9 +147,17 @@ export class LeadsController {
     description:
       'One outcome per lead, in request order: `status` is the HTTP status the single-lead request would have had, `code` and `detail` on failure. Duplicate detection applies to each lead. Partial success is allowed.',
   })
+  @ApiHeader({ ...PREFER_HEADER, description: `wait=N (N ≤ ${MAX_WAIT_SECONDS}) for the whole call: each item whose conversion ends in time has status 200 and its outcome, the others 202` })
   @ApiOkResponse({ type: BulkQualifyResultDto })
   @ApiProblems(400, 401, 403, 413)
-  async qualifyMany(@Body() body: BulkQualifyLeadsDto, @Ctx() ctx: CommandContext): Promise<BulkQualifyResultDto> {
+  async qualifyMany(
+    @Body() body: BulkQualifyLeadsDto,
+    @Headers('prefer') prefer: string | undefined,
+    @Ctx() ctx: CommandContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<BulkQualifyResultDto> {
+    const wait = preferredWait(prefer);
+    const deadline = Date.now() + wait * 1000;
     const { leadIds, ...options } = body;
     // One at a time, in request order: leads of one request that would create the same account or
     // contact are decided first come, first served (the first accepted, the next DUPLICATES_FOUND),
@@ -100,6 +171,17 @@ export class LeadsController {
         if (!(error instanceof DomainError)) throw error;
         results.push({ ...error.extra, leadId, status: error.status, code: error.code, detail: error.message });
       }
+    }
+    if (wait) {
+      // The items wait side by side: N bounds the whole call, not each item.
+      await Promise.all(
+        results.map(async (item, i) => {
+          if (item.status !== 202) return;
+          const outcome = await this.outcome(item as unknown as QualificationAcceptedDto, deadline);
+          if (outcome) results[i] = { ...outcome, status: 200 };
+        }),
+      );
+      reply.header('Preference-Applied', `wait=${wait}`);
     }
     return { results };
   }

@@ -19,3 +19,12 @@ export class QualificationAcceptedDto {
   @ApiProperty() settingVersion: number;
   @ApiProperty() position: string;
 }
+
+/** 200 to a qualify that waited (`Prefer: wait=N`) and saw its conversion end: the records can be read at once. */
+export class QualificationOutcomeDto extends QualificationAcceptedDto {
+  @ApiProperty({ enum: ['completed', 'failed'] }) conversion: 'completed' | 'failed';
+  @ApiProperty({ type: String, nullable: true, description: 'why the conversion failed; null when it completed' }) failureReason: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the account created or linked' }) accountId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the contact created or linked' }) contactId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the opportunity created' }) opportunityId: string | null;
+}
