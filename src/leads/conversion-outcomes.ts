@@ -27,6 +27,8 @@ export class ConversionOutcomes implements OnModuleDestroy {
   private subscription: AllSubscription | undefined;
   private loop: Promise<void> | undefined;
   private closed = false;
+  /** Ends every wait at shutdown: the requests answer their 202 instead of holding the stop up. */
+  private readonly stopping = new AbortController();
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
@@ -34,13 +36,14 @@ export class ConversionOutcomes implements OnModuleDestroy {
    * The outcome of `qualificationId`, or undefined when there is none within `timeoutMs`. `after`
    * is a position before the outcome (the qualification's own).
    */
-  async wait(leadId: string, qualificationId: string, after: string, timeoutMs: number, signal?: AbortSignal): Promise<ConversionOutcome | undefined> {
+  async wait(leadId: string, qualificationId: string, after: string, timeoutMs: number): Promise<ConversionOutcome | undefined> {
     let resolve!: Waiter;
     const outcome = new Promise<ConversionOutcome>((r) => (resolve = r));
     const set = this.waiters.get(qualificationId) ?? new Set<Waiter>();
     set.add(resolve);
     this.waiters.set(qualificationId, set);
     let timer: NodeJS.Timeout | undefined;
+    let stop: (() => void) | undefined;
     try {
       this.ensureSubscribed(after);
       // Registered first, then the stream: an outcome recorded before the subscription's start
@@ -48,11 +51,14 @@ export class ConversionOutcomes implements OnModuleDestroy {
       void this.fromLeadStream(leadId, qualificationId).then((found) => found && resolve(found), () => undefined);
       const timeout = new Promise<undefined>((r) => {
         timer = setTimeout(() => r(undefined), timeoutMs);
-        signal?.addEventListener('abort', () => r(undefined), { once: true });
+        stop = () => r(undefined);
+        if (this.stopping.signal.aborted) stop();
+        this.stopping.signal.addEventListener('abort', stop, { once: true });
       });
       return await Promise.race([outcome, timeout]);
     } finally {
       clearTimeout(timer);
+      if (stop) this.stopping.signal.removeEventListener('abort', stop);
       set.delete(resolve);
       if (!set.size) this.waiters.delete(qualificationId);
     }
@@ -101,6 +107,7 @@ export class ConversionOutcomes implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
+    this.stopping.abort();
     await this.subscription?.close().catch(() => undefined);
     await this.loop;
   }
