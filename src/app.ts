@@ -2,16 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type RequestListener } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { Logger as PinoLogger, PinoLogger as PinoRoot } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { EventStoreWrapper } from './event-store/event-store.module.js';
 import type { AppConfig } from './config/config.js';
-import { ProblemDto } from './http/api-problems.decorator.js';
+import { corsOptions } from './http/cors.js';
 import { clientErrorHandler, frameworkErrors, problemOnSend } from './http/framework-errors.js';
 import { registerJsonParser } from './http/json-body.js';
+import { buildOpenApiDocument } from './http/openapi-document.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { logRequests } from './http/request-log.js';
 import { strictValidationPipe } from './http/validation.js';
@@ -72,12 +74,17 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.wrapEventStore), adapter, { bufferLogs: true, bodyParser: false, abortOnError: false });
   // Structured JSON logs (pino) for the framework's own messages too.
   app.useLogger(options.logger === false ? false : app.get(PinoLogger));
+  // CORS only when CORS_ORIGINS names origins (else same-origin only: no CORS header at all).
+  // Registered first: an allowed preflight is answered in its onRequest hook, before the rate
+  // limiter and Nest's auth guard (src/http/cors.ts).
+  if (config.corsOrigins.length > 0) await app.register(cors as any, corsOptions(config.corsOrigins));
   await app.register(rateLimit as any, {
     global: true,
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
-    // Commands only: reads, health and metrics are not limited. Keyed by token, else address.
-    allowList: (req: FastifyRequest) => req.method === 'GET' || config.rateLimitPerMinute === 0,
+    // Commands only: reads, health, metrics and CORS preflights (OPTIONS) are not limited. Keyed
+    // by token, else address.
+    allowList: (req: FastifyRequest) => req.method === 'GET' || req.method === 'OPTIONS' || config.rateLimitPerMinute === 0,
     keyGenerator: (req: FastifyRequest) => String(req.headers.authorization ?? req.ip),
     errorResponseBuilder: (_req: FastifyRequest, context: { after: string; max: number }) => ({
       statusCode: 429,
@@ -97,16 +104,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // signal (status 143): a clean stop reads as one to supervisors, and async logs get flushed.
   app.enableShutdownHooks([], { useProcessExit: true });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Lead qualification service')
-      .setDescription('Commands and queries of the lead qualification experience. Errors are application/problem+json (RFC 9457).')
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-    { extraModels: [ProblemDto] },
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerUiEnabled: options.docsUi ?? true });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json', swaggerUiEnabled: options.docsUi ?? true });
   return app;
 }

@@ -5,12 +5,14 @@ import { IsIn, IsISO8601, IsOptional } from 'class-validator';
 import { CanRead } from '../auth/roles.decorator.js';
 import { Database } from '../database/database.js';
 import { placeholder } from '../database/sql.js';
+import { ApiJsonOrCsvResponse } from '../http/api-headers.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../http/csv.js';
 import { ExportableQueryDto } from '../leads/lead-details/lead-queries.dto.js';
 import { ProjectionGate } from '../projections/projection-gate.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
 import { DomainError } from '../shared/domain-error.js';
+import { AnalyticsReportDto } from './analytics-row.dto.js';
 import { ANALYTICS } from './analytics.projection.js';
 
 export const GROUPS = ['day', 'week', 'month', 'leadSource', 'settingVersion', 'decidedBy'] as const;
@@ -152,6 +154,7 @@ export class AnalyticsController {
       'Leads created and disqualified have no setting version or decision: they count in the null group of those groupings. qualificationRate = qualified / (qualified + disqualified).',
   })
   @ApiProduces('application/json', 'text/csv')
+  @ApiJsonOrCsvResponse(AnalyticsReportDto, 'one row per group, in group order')
   @ApiProblems(400, 401, 403)
   async qualifications(@QueryParams() query: AnalyticsQueryDto, @Headers('accept') accept?: string) {
     const result = await this.queries.execute(new GetQualificationStats(query));

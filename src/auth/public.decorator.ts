@@ -1,5 +1,9 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 
 export const IS_PUBLIC = 'auth:public';
-/** Open without a token: health, metrics and the API docs only (SPEC §2). */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
+/**
+ * Open without a token: health, metrics and the API docs only (SPEC §2). The OpenAPI document
+ * says so with an empty security requirement (no credentials needed).
+ */
+export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), ApiSecurity({}));

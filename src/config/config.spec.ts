@@ -34,8 +34,35 @@ describe('configuration', () => {
     [{ PROCESSOR_MAX_ATTEMPTS: '0' }, 'PROCESSOR_MAX_ATTEMPTS'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
     [{ NODE_ENV: 'production', JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://*.example.com' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com/' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com/ui' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'ftp://app.example.com' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'null' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://App.example.com' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com:443' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com,http://localhost:5173/' }, 'CORS_ORIGINS'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(refusal(env as Record<string, string>)).toBe(variable);
+  });
+
+  it('reads CORS_ORIGINS as a list of origins, none by default', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: '' }).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com' }).corsOrigins).toEqual(['https://app.example.com']);
+    expect(loadConfig({ CORS_ORIGINS: ' https://app.example.com, http://localhost:5173 ,http://[::1]:8080,' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+      'http://[::1]:8080',
+    ]);
+  });
+
+  it('says which CORS origin is wrong and what was probably meant', () => {
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://ok.example.com,https://App.example.com/' })).toThrow(
+      'CORS_ORIGINS: "https://App.example.com/" is not an origin: use scheme://host[:port] with http or https, no path and no * (did you mean "https://app.example.com"?)',
+    );
   });
 
   it('accepts EventStoreDB with a connection string and production with a long secret', () => {

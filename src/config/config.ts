@@ -22,6 +22,8 @@ export interface AppConfig {
   rateLimitPerMinute: number;
   /** How long a client may take to send a whole request (headers and body); the answer is not limited. */
   requestTimeoutMs: number;
+  /** Origins (scheme://host[:port]) whose browser pages may call the API (CORS); empty: same-origin only. */
+  corsOrigins: string[];
 }
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
@@ -107,7 +109,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const rateLimitPerMinute = intFrom(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000);
   const requestTimeoutMs = intFrom(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
 
-  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel, processors, rateLimitPerMinute, requestTimeoutMs };
+  const corsOrigins = parseOrigins(env.CORS_ORIGINS ?? '', 'CORS_ORIGINS');
+
+  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel, processors, rateLimitPerMinute, requestTimeoutMs, corsOrigins };
+}
+
+/**
+ * Comma-separated origins, each exactly as a browser sends it in `Origin` (http or https, host,
+ * port when not the default; no path, no `*`), since that is what they are compared with. Blank
+ * items are ignored, so an empty value means none.
+ */
+export function parseOrigins(raw: string, variable: string): string[] {
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((part) => part.trim())) {
+    if (!item) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(item);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== item || item.includes('*')) {
+      const hint = url && (url.protocol === 'http:' || url.protocol === 'https:') && !item.includes('*') ? ` (did you mean "${url.origin}"?)` : '';
+      throw new ConfigError(variable, `"${item}" is not an origin: use scheme://host[:port] with http or https, no path and no *${hint}`);
+    }
+    if (!origins.includes(item)) origins.push(item);
+  }
+  return origins;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

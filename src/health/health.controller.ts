@@ -1,16 +1,20 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Database } from '../database/database.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { Processors } from '../event-store/event-store.module.js';
 import { Public } from '../auth/public.decorator.js';
+import { problemResponse } from '../http/api-problems.decorator.js';
+import { ReadinessDto } from './readiness.dto.js';
 
 /** How long /health/ready waits for each dependency before it calls it down. */
 const PROBE_TIMEOUT_MS = 2_000;
 
 @ApiTags('operations')
 @Public()
+// Refusals of the HTTP layer, before any route runs (docs/api.md): these routes take no input otherwise.
+@ApiResponse({ ...problemResponse(400, 'the HTTP layer\'s refusals: 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE', {}), status: '4XX' })
 @Controller('health')
 export class HealthController {
   constructor(
@@ -24,6 +28,7 @@ export class HealthController {
   /** The process is up and its event loop answers. Nothing else: no dependency, nothing about the process. */
   @Get('live')
   @Header('Cache-Control', 'no-cache, no-store, must-revalidate')
+  @ApiOperation({ summary: 'Liveness: the process runs and its event loop answers; nothing else is checked' })
   @ApiOkResponse({ description: 'The process runs', schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } }, required: ['status'] } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -31,7 +36,11 @@ export class HealthController {
 
   /** Ready to take traffic: the event store and the database answer, and every processor runs somewhere. */
   @Get('ready')
-  @HealthCheck()
+  // Documented here: Terminus documents its 503 as JSON, and it leaves as problem+json (NOT_READY).
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOperation({ summary: 'Readiness: the database and the event store answer and every processor runs somewhere (each check given 2 s)' })
+  @ApiOkResponse({ type: ReadinessDto })
+  @ApiResponse({ status: 503, ...problemResponse(503, 'NOT_READY: a check is down (info, error, details say which)', {}) })
   ready() {
     return this.health.check([
       () => this.probe('database', () => this.db.query('SELECT 1')),

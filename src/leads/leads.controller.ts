@@ -4,7 +4,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CanCommand } from '../auth/roles.decorator.js';
-import { ApiResponseHeaders, LOCATION_HEADER } from '../http/api-headers.js';
+import { ApiResponseHeaders, LOCATION_HEADER, PREFERENCE_APPLIED_HEADER } from '../http/api-headers.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { parseIfMatch, RecordIdPipe } from '../http/params.js';
 import { Ctx } from '../http/request-context.js';
@@ -104,7 +104,7 @@ export class LeadsController {
   @ApiHeader(PREFER_HEADER)
   @ApiOkResponse({ type: QualificationOutcomeDto, description: 'with Prefer: wait=N, when the conversion ended within N seconds; Preference-Applied: wait=N' })
   @ApiAcceptedResponse({ type: QualificationAcceptedDto })
-  @ApiResponseHeaders(200, { ...LOCATION_HEADER('the lead'), 'Preference-Applied': { description: 'the wait honoured', schema: { type: 'string', example: 'wait=10' } } })
+  @ApiResponseHeaders(200, { ...LOCATION_HEADER('the lead'), ...PREFERENCE_APPLIED_HEADER })
   @ApiResponseHeaders(202, LOCATION_HEADER('the lead, to follow its conversion'))
   @ApiProblems(400, 401, 403, 404, 409, 413, 422)
   async qualify(
@@ -149,6 +149,7 @@ export class LeadsController {
   })
   @ApiHeader({ ...PREFER_HEADER, description: `wait=N (N ≤ ${MAX_WAIT_SECONDS}) for the whole call: each item whose conversion ends in time has status 200 and its outcome, the others 202` })
   @ApiOkResponse({ type: BulkQualifyResultDto })
+  @ApiResponseHeaders(200, PREFERENCE_APPLIED_HEADER)
   @ApiProblems(400, 401, 403, 413)
   async qualifyMany(
     @Body() body: BulkQualifyLeadsDto,

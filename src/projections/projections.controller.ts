@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, CanRead } from '../auth/roles.decorator.js';
 import { Database } from '../database/database.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
@@ -8,6 +8,7 @@ import { CheckpointRow, DeadLetterRow } from '../event-store/processor.entities.
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { BodyOptional } from '../http/validation.js';
 import { DomainError } from '../shared/domain-error.js';
+import { ProjectionListDto, ProjectionRebuildDto } from './projection.dto.js';
 
 /** A rebuild takes no options: a body, when sent, must be `{}` (an unknown key is a mistake worth a 400). */
 @BodyOptional()
@@ -26,6 +27,7 @@ export class ProjectionsController {
   @Get()
   @CanRead()
   @ApiOperation({ summary: 'Every projection and the saga: checkpoint, lag (positions behind the head), status, dead letters' })
+  @ApiOkResponse({ type: ProjectionListDto })
   @ApiProblems(401, 403)
   async list() {
     const head = await this.store.headPosition();
@@ -62,7 +64,8 @@ export class ProjectionsController {
     description: 'Its queries answer 503 PROJECTION_REBUILDING (with Retry-After) until the replay reaches the head of the log at the time of the request.',
   })
   @ApiBody({ type: RebuildProjectionDto, required: false })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiAcceptedResponse({ type: ProjectionRebuildDto })
+  @ApiProblems(400, 401, 403, 404, 409)
   async rebuild(@Param('name') name: string, @Body() _options: RebuildProjectionDto) {
     const runner = this.processors.get(name);
     if (!runner) throw new DomainError(404, 'NOT_FOUND', `no projection named ${name}`);

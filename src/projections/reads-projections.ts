@@ -1,7 +1,9 @@
 import { applyDecorators, Injectable, SetMetadata, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { from, switchMap, type Observable } from 'rxjs';
+import { ApiResponseHeaders, PROJECTION_POSITION_HEADER } from '../http/api-headers.js';
+import { problemResponse } from '../http/api-problems.decorator.js';
 import { DomainError } from '../shared/domain-error.js';
 import { ProjectionGate } from './projection-gate.js';
 
@@ -42,6 +44,6 @@ export const ReadsProjections = (...names: string[]) =>
     SetMetadata(PROJECTIONS, names),
     UseInterceptors(ProjectionPositionInterceptor),
     ApiQuery({ name: 'minPosition', required: false, description: 'wait (≤ 5 s) until the answer includes this position (from a command response)' }),
-    ApiHeader({ name: 'X-Projection-Position', description: '(response) the log position the answer reflects' }),
-    ApiResponse({ status: 503, description: 'PROJECTION_BEHIND or PROJECTION_REBUILDING, with Retry-After' }),
+    ApiResponseHeaders(200, PROJECTION_POSITION_HEADER),
+    ApiResponse({ status: 503, ...problemResponse(503, 'PROJECTION_BEHIND or PROJECTION_REBUILDING (with Retry-After), or DATABASE_UNAVAILABLE') }),
   );

@@ -1,11 +1,12 @@
 import { Controller, Get, Headers, Param, Query as QueryParams, type Type } from '@nestjs/common';
 import { IQueryHandler, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { CanRead } from '../auth/roles.decorator.js';
 import { Database } from '../database/database.js';
 import { placeholder } from '../database/sql.js';
+import { ApiJsonOrCsvResponse } from '../http/api-headers.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../http/csv.js';
 import { CursorCodec, orderBy, Where, type Sort } from '../http/pagination.js';
@@ -14,6 +15,7 @@ import { ExportableQueryDto, ReadQueryDto } from '../leads/lead-details/lead-que
 import { ReadsProjections } from '../projections/reads-projections.js';
 import { notFound } from '../shared/domain-error.js';
 import { RECORD_KINDS, type RecordKind } from './record-kinds.js';
+import { RECORD_VIEWS } from './record-view.dto.js';
 import { RECORDS } from './records.projection.js';
 
 export class ListRecordsDto extends ExportableQueryDto {
@@ -96,6 +98,7 @@ function recordsController(kind: RecordKind): Type<unknown> {
     @ReadsProjections(RECORDS)
     @ApiOperation({ summary: `List ${info.table}, oldest first; filter originatingLeadId; Accept: text/csv or ?format=csv streams them all` })
     @ApiProduces('application/json', 'text/csv')
+    @ApiJsonOrCsvResponse(RECORD_VIEWS[kind].page, `a page of ${info.table}; CSV: all of them from cursor on`)
     @ApiProblems(400, 401, 403)
     async list(@QueryParams() filter: ListRecordsDto, @Headers('accept') accept?: string) {
       if (!wantsCsv(accept, filter.format)) return this.queries.execute(new ListRecords(kind, filter));
@@ -114,7 +117,8 @@ function recordsController(kind: RecordKind): Type<unknown> {
     @Get(':id')
     @ReadsProjections(RECORDS)
     @ApiOperation({ summary: `One ${kind}` })
-    @ApiProblems(401, 403, 404)
+    @ApiOkResponse({ type: RECORD_VIEWS[kind].record })
+    @ApiProblems(400, 401, 403, 404)
     get(@Param('id', RecordIdPipe) id: string, @QueryParams() _q: ReadQueryDto) {
       return this.queries.execute(new GetRecord(kind, id));
     }

@@ -1,44 +1,56 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsUUID, Min } from 'class-validator';
 import { DISQUALIFY_REASONS, type DisqualifyReason } from '../lead.events.js';
+import { ProblemFieldErrorDto, ProblemSettingDto } from '../../http/api-problems.decorator.js';
 import { BodyOptional } from '../../http/validation.js';
+import { DuplicateMatchesDto } from '../../uniqueness/duplicate-matches.dto.js';
 import { OmittableNotNull } from './lead-fields.dto.js';
+import { QualificationAcceptedDto, QualificationOutcomeDto } from './qualification-accepted.dto.js';
 
 @BodyOptional()
 export class QualifyLeadDto {
-  @ApiPropertyOptional({ description: 'required (all three) when the setting is No' }) @OmittableNotNull() @IsBoolean() createAccount?: boolean;
-  @ApiPropertyOptional() @OmittableNotNull() @IsBoolean() createContact?: boolean;
-  @ApiPropertyOptional() @OmittableNotNull() @IsBoolean() createOpportunity?: boolean;
-  @ApiPropertyOptional({ format: 'uuid' }) @OmittableNotNull() @IsUUID() existingAccountId?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) @OmittableNotNull() @IsUUID() existingContactId?: string;
-  @ApiPropertyOptional({ description: 'the setting version the front-end rendered; 409 QUALIFY_SETTING_CHANGED when stale' })
+  @ApiPropertyOptional({ description: 'required (all three) when the setting is No', example: true }) @OmittableNotNull() @IsBoolean() createAccount?: boolean;
+  @ApiPropertyOptional({ example: true }) @OmittableNotNull() @IsBoolean() createContact?: boolean;
+  @ApiPropertyOptional({ example: false }) @OmittableNotNull() @IsBoolean() createOpportunity?: boolean;
+  @ApiPropertyOptional({ format: 'uuid', description: 'link this account instead of creating one' }) @OmittableNotNull() @IsUUID() existingAccountId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'link this contact instead of creating one' }) @OmittableNotNull() @IsUUID() existingContactId?: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, example: 0, description: 'the setting version the front-end rendered; 409 QUALIFY_SETTING_CHANGED when stale' })
   @OmittableNotNull()
   @IsInt()
   @Min(0)
   expectedSettingVersion?: number;
-  @ApiPropertyOptional() @OmittableNotNull() @IsBoolean() ignoreDuplicates?: boolean;
+  @ApiPropertyOptional({ example: false, description: 'create lookalike records anyway (409 DUPLICATES_FOUND otherwise); the event records the override' })
+  @OmittableNotNull()
+  @IsBoolean()
+  ignoreDuplicates?: boolean;
 }
 
 @BodyOptional()
 export class ReactivateLeadDto {
-  @ApiPropertyOptional({ description: 'reopen it even when another open lead now has its e-mail (409 DUPLICATES_FOUND otherwise)' })
+  @ApiPropertyOptional({ description: 'reopen it even when another open lead now has its e-mail (409 DUPLICATES_FOUND otherwise)', example: false })
   @OmittableNotNull()
   @IsBoolean()
   ignoreDuplicates?: boolean;
 }
 
 export class DisqualifyLeadDto {
-  @ApiProperty({ enum: DISQUALIFY_REASONS }) @IsIn(DISQUALIFY_REASONS) statusReason: DisqualifyReason;
+  @ApiProperty({ enum: DISQUALIFY_REASONS, example: 'NoLongerInterested' }) @IsIn(DISQUALIFY_REASONS) statusReason: DisqualifyReason;
 }
 
 export class CommandAcceptedDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ description: 'stream revision of the lead after the command' }) version: number;
+  @ApiProperty({ type: 'integer', description: 'stream revision of the lead after the command' }) version: number;
   @ApiProperty({ description: 'global log position of the last event, as a string; pass as minPosition to read your write' }) position: string;
 }
 
 export class BulkQualifyLeadsDto extends QualifyLeadDto {
-  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 100 })
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    minItems: 1,
+    maxItems: 100,
+    example: ['0190a0a4-6b0e-7c39-9c1e-2f6a7d1b9e10', '0190a0a4-6b0f-7d02-8a55-0c4f1e2b3a21'],
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -54,11 +66,41 @@ export interface BulkQualifyOutcome {
   [key: string]: unknown;
 }
 
+/** A lead of the bulk request that was qualified: status 202 and the single qualify's answer. */
+@ApiSchema({ name: 'BulkQualifyAccepted' })
+export class BulkQualifyAcceptedDto extends QualificationAcceptedDto {
+  @ApiProperty({ enum: [202], description: 'the status the single qualify would have had' }) status: 202;
+}
+
+/** A lead of the bulk request that was qualified and converted within `Prefer: wait=N`: status 200 and its outcome. */
+@ApiSchema({ name: 'BulkQualifyConverted' })
+export class BulkQualifyConvertedDto extends QualificationOutcomeDto {
+  @ApiProperty({ enum: [200], description: 'its conversion ended within the wait (Prefer: wait=N)' }) status: 200;
+}
+
+/** A lead of the bulk request that was not: the problem the single qualify would have answered. */
+@ApiSchema({ name: 'BulkQualifyFailed' })
+export class BulkQualifyFailedDto {
+  @ApiProperty({ format: 'uuid' }) leadId: string;
+  @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, description: 'the status the single qualify would have had', example: 409 }) status: number;
+  @ApiProperty({ description: 'the problem code', example: 'LEAD_NOT_OPEN' }) code: string;
+  @ApiProperty() detail: string;
+  @ApiPropertyOptional({ type: [ProblemFieldErrorDto] }) errors?: ProblemFieldErrorDto[];
+  @ApiPropertyOptional({ type: 'integer', description: 'CONCURRENCY_CONFLICT: the version now' }) currentVersion?: number;
+  @ApiPropertyOptional({ description: 'RECORD_NOT_FOUND: the property naming the missing record' }) field?: string;
+  @ApiPropertyOptional({ description: 'RECORD_NOT_FOUND: the id that names no record' }) id?: string;
+  @ApiPropertyOptional({ enum: ['Qualified', 'Disqualified'], description: "LEAD_NOT_OPEN: the lead's status" }) leadStatus?: string;
+  @ApiPropertyOptional({ type: ProblemSettingDto, description: 'QUALIFY_SETTING_CHANGED, RECORD_SELECTION_REQUIRED: the setting in force' }) setting?: ProblemSettingDto;
+  @ApiPropertyOptional({ type: DuplicateMatchesDto, description: 'DUPLICATES_FOUND: every match' }) duplicates?: DuplicateMatchesDto;
+}
+
+@ApiSchema({ name: 'BulkResult' })
+@ApiExtraModels(BulkQualifyAcceptedDto, BulkQualifyConvertedDto, BulkQualifyFailedDto)
 export class BulkQualifyResultDto {
   @ApiProperty({
-    description: 'one per lead id, in request order: {leadId, status, …the single qualify response} or {leadId, status, code, detail}',
+    description: 'one per lead id, in request order',
     type: 'array',
-    items: { type: 'object' },
+    items: { oneOf: [{ $ref: getSchemaPath(BulkQualifyAcceptedDto) }, { $ref: getSchemaPath(BulkQualifyConvertedDto) }, { $ref: getSchemaPath(BulkQualifyFailedDto) }] },
   })
   results: BulkQualifyOutcome[];
 }

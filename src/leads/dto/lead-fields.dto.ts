@@ -10,30 +10,30 @@ const money = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 };
 
 /** The optional lead fields of SPEC §6.1, shared by create and update. */
 export class OptionalLeadFieldsDto {
-  @ApiPropertyOptional({ maxLength: 100, nullable: true }) @Nullable() @IsString() @MaxLength(100) firstName?: string | null;
-  @ApiPropertyOptional({ maxLength: 100, nullable: true }) @Nullable() @IsString() @MaxLength(100) jobTitle?: string | null;
-  @ApiPropertyOptional({ maxLength: 160, nullable: true }) @Nullable() @IsString() @MaxLength(160) companyName?: string | null;
-  @ApiPropertyOptional({ maxLength: 254, format: 'email', nullable: true }) @Nullable() @IsEmail() @MaxLength(254) email?: string | null;
-  @ApiPropertyOptional({ maxLength: 50, nullable: true }) @Nullable() @IsString() @MaxLength(50) businessPhone?: string | null;
-  @ApiPropertyOptional({ maxLength: 50, nullable: true }) @Nullable() @IsString() @MaxLength(50) mobilePhone?: string | null;
-  @ApiPropertyOptional({ maxLength: 200, format: 'uri', nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 100, nullable: true, example: 'Ada' }) @Nullable() @IsString() @MaxLength(100) firstName?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 100, nullable: true, example: 'CTO' }) @Nullable() @IsString() @MaxLength(100) jobTitle?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 160, nullable: true, example: 'Analytical Engines Ltd' }) @Nullable() @IsString() @MaxLength(160) companyName?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 254, format: 'email', nullable: true, example: 'ada@example.com' }) @Nullable() @IsEmail() @MaxLength(254) email?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 50, nullable: true, example: '+44 20 7946 0000' }) @Nullable() @IsString() @MaxLength(50) businessPhone?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 50, nullable: true }) @Nullable() @IsString() @MaxLength(50) mobilePhone?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 200, nullable: true, description: 'an http(s) URL; the scheme may be left out', example: 'https://example.com' })
   @Nullable()
   @IsUrl({ require_protocol: false, protocols: ['http', 'https'] })
   @MaxLength(200)
   website?: string | null;
-  @ApiPropertyOptional({ maxLength: 250, nullable: true }) @Nullable() @IsString() @MaxLength(250) street?: string | null;
-  @ApiPropertyOptional({ maxLength: 80, nullable: true }) @Nullable() @IsString() @MaxLength(80) city?: string | null;
-  @ApiPropertyOptional({ maxLength: 50, nullable: true }) @Nullable() @IsString() @MaxLength(50) stateOrProvince?: string | null;
-  @ApiPropertyOptional({ maxLength: 20, nullable: true }) @Nullable() @IsString() @MaxLength(20) postalCode?: string | null;
-  @ApiPropertyOptional({ maxLength: 80, nullable: true }) @Nullable() @IsString() @MaxLength(80) country?: string | null;
-  @ApiPropertyOptional({ enum: LEAD_SOURCES, nullable: true }) @Nullable() @IsIn(LEAD_SOURCES) leadSource?: LeadSource | null;
-  @ApiPropertyOptional({ enum: RATINGS, nullable: true }) @Nullable() @IsIn(RATINGS) rating?: Rating | null;
-  @ApiPropertyOptional({ minimum: 0, nullable: true }) @Nullable() @IsNumber(money) @Min(0) budgetAmount?: number | null;
-  @ApiPropertyOptional({ minimum: 0, nullable: true }) @Nullable() @IsNumber(money) @Min(0) estimatedValue?: number | null;
+  @ApiPropertyOptional({ type: String, maxLength: 250, nullable: true }) @Nullable() @IsString() @MaxLength(250) street?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 80, nullable: true }) @Nullable() @IsString() @MaxLength(80) city?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 50, nullable: true }) @Nullable() @IsString() @MaxLength(50) stateOrProvince?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 20, nullable: true }) @Nullable() @IsString() @MaxLength(20) postalCode?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 80, nullable: true }) @Nullable() @IsString() @MaxLength(80) country?: string | null;
+  @ApiPropertyOptional({ enum: LEAD_SOURCES, nullable: true, example: 'Web' }) @Nullable() @IsIn(LEAD_SOURCES) leadSource?: LeadSource | null;
+  @ApiPropertyOptional({ enum: RATINGS, nullable: true, example: 'Warm' }) @Nullable() @IsIn(RATINGS) rating?: Rating | null;
+  @ApiPropertyOptional({ type: Number, minimum: 0, nullable: true, example: 25000 }) @Nullable() @IsNumber(money) @Min(0) budgetAmount?: number | null;
+  @ApiPropertyOptional({ type: Number, minimum: 0, nullable: true }) @Nullable() @IsNumber(money) @Min(0) estimatedValue?: number | null;
   @ApiPropertyOptional({ enum: PURCHASE_TIMEFRAMES, nullable: true }) @Nullable() @IsIn(PURCHASE_TIMEFRAMES) purchaseTimeframe?: PurchaseTimeframe | null;
-  @ApiPropertyOptional({ maxLength: 2000, nullable: true }) @Nullable() @IsString() @MaxLength(2000) description?: string | null;
-  @ApiPropertyOptional({ format: 'uuid', nullable: true }) @Nullable() @IsUUID() existingAccountId?: string | null;
-  @ApiPropertyOptional({ format: 'uuid', nullable: true }) @Nullable() @IsUUID() existingContactId?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 2000, nullable: true }) @Nullable() @IsString() @MaxLength(2000) description?: string | null;
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) @Nullable() @IsUUID() existingAccountId?: string | null;
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) @Nullable() @IsUUID() existingContactId?: string | null;
 }
 
 export class CreateLeadDto extends OptionalLeadFieldsDto {
@@ -42,8 +42,8 @@ export class CreateLeadDto extends OptionalLeadFieldsDto {
   @IsUUID()
   id?: string;
 
-  @ApiProperty({ maxLength: 200 }) @IsString() @IsNotEmpty() @MaxLength(200) topic: string;
-  @ApiProperty({ maxLength: 100 }) @IsString() @IsNotEmpty() @MaxLength(100) lastName: string;
+  @ApiProperty({ maxLength: 200, example: '100 laptops' }) @IsString() @IsNotEmpty() @MaxLength(200) topic: string;
+  @ApiProperty({ maxLength: 100, example: 'Lovelace' }) @IsString() @IsNotEmpty() @MaxLength(100) lastName: string;
   @ApiPropertyOptional({ description: 'create it even when an open lead has the same e-mail (409 DUPLICATES_FOUND otherwise); the event records the override' })
   @OmittableNotNull()
   @IsBoolean()
@@ -53,7 +53,7 @@ export class CreateLeadDto extends OptionalLeadFieldsDto {
 export class UpdateLeadDto extends OptionalLeadFieldsDto {
   @ApiPropertyOptional({ maxLength: 200 }) @OmittableNotNull() @IsString() @IsNotEmpty() @MaxLength(200) topic?: string;
   @ApiPropertyOptional({ maxLength: 100 }) @OmittableNotNull() @IsString() @IsNotEmpty() @MaxLength(100) lastName?: string;
-  @ApiPropertyOptional({ enum: ['New', 'Contacted'] }) @OmittableNotNull() @IsIn(['New', 'Contacted']) statusReason?: 'New' | 'Contacted';
+  @ApiPropertyOptional({ enum: ['New', 'Contacted'], example: 'Contacted' }) @OmittableNotNull() @IsIn(['New', 'Contacted']) statusReason?: 'New' | 'Contacted';
   @ApiPropertyOptional({ description: 'change the e-mail even when another open lead has the same e-mail (409 DUPLICATES_FOUND otherwise); the event records the override' })
   @OmittableNotNull()
   @IsBoolean()

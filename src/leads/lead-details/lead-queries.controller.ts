@@ -3,12 +3,14 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CanRead } from '../../auth/roles.decorator.js';
+import { ApiJsonOrCsvResponse, ApiResponseHeaders, ETAG_HEADER } from '../../http/api-headers.js';
 import { ApiProblems } from '../../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../../http/csv.js';
 import { RecordIdPipe, versionETag } from '../../http/params.js';
 import { ReadsProjections } from '../../projections/reads-projections.js';
 import { LEAD_DETAILS } from './lead-details.projection.js';
 import { GetLead, GetLeadHistory, ListLeads } from './lead-details.queries.js';
+import { LeadDto, LeadHistoryDto, LeadPageDto } from '../dto/lead-view.dto.js';
 import { ListLeadsDto, ReadQueryDto } from './lead-queries.dto.js';
 import { flattenLead, LEAD_CSV_COLUMNS } from './lead-view.js';
 
@@ -23,6 +25,7 @@ export class LeadQueriesController {
   @ReadsProjections(LEAD_DETAILS)
   @ApiOperation({ summary: 'List leads: filters, keyset pagination (cursor), sort; Accept: text/csv or ?format=csv streams every matching lead' })
   @ApiProduces('application/json', 'text/csv')
+  @ApiJsonOrCsvResponse(LeadPageDto, 'a page of leads; CSV: every matching lead from cursor on')
   @ApiProblems(400, 401, 403)
   async list(@Query() filter: ListLeadsDto, @Headers('accept') accept?: string) {
     if (!wantsCsv(accept, filter.format)) return this.queries.execute(new ListLeads(filter));
@@ -45,11 +48,9 @@ export class LeadQueriesController {
   @Get(':id')
   @ReadsProjections(LEAD_DETAILS)
   @ApiOperation({ summary: 'One lead with its status, version and latest qualification (plan, decision, conversion state, record ids)' })
-  @ApiOkResponse({
-    description: 'the lead',
-    headers: { ETag: { description: 'the lead\'s version (as in the body) as a strong ETag, e.g. "3"; send it back as If-Match on PATCH', schema: { type: 'string', example: '"3"' } } },
-  })
-  @ApiProblems(401, 403, 404)
+  @ApiOkResponse({ type: LeadDto, description: 'the lead' })
+  @ApiResponseHeaders(200, ETAG_HEADER('lead', 'PATCH'))
+  @ApiProblems(400, 401, 403, 404)
   async get(@Param('id', RecordIdPipe) id: string, @Query() _q: ReadQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const lead = await this.queries.execute(new GetLead(id));
     reply.header('ETag', versionETag(lead.version));
@@ -59,7 +60,8 @@ export class LeadQueriesController {
   @Get(':id/history')
   @ReadsProjections()
   @ApiOperation({ summary: "The lead's events, oldest first: the audit trail, read from the event store" })
-  @ApiProblems(401, 403, 404)
+  @ApiOkResponse({ type: LeadHistoryDto })
+  @ApiProblems(400, 401, 403, 404)
   history(@Param('id', RecordIdPipe) id: string, @Query() _q: ReadQueryDto) {
     return this.queries.execute(new GetLeadHistory(id));
   }

@@ -1,6 +1,6 @@
 import { Controller, Get, Query as QueryParams } from '@nestjs/common';
 import { IQueryHandler, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsISO8601 } from 'class-validator';
 import { CanRead } from '../../auth/roles.decorator.js';
 import { Database } from '../../database/database.js';
@@ -11,6 +11,7 @@ import { ProjectionGate } from '../../projections/projection-gate.js';
 import { ReadsProjections } from '../../projections/reads-projections.js';
 import { DomainError } from '../../shared/domain-error.js';
 import { initialSetting } from '../qualify-lead-setting.decider.js';
+import { SettingAsOfDto, SettingHistoryDto } from './setting-change.dto.js';
 import { SETTING_HISTORY } from './setting-history.projection.js';
 
 interface SettingChange {
@@ -81,7 +82,8 @@ export class SettingHistoryController {
   @Get('history')
   @ReadsProjections(SETTING_HISTORY)
   @ApiOperation({ summary: 'Every change of the setting, oldest first' })
-  @ApiProblems(401, 403)
+  @ApiOkResponse({ type: SettingHistoryDto })
+  @ApiProblems(400, 401, 403)
   history(@QueryParams() _q: ReadQueryDto) {
     return this.queries.execute(new GetSettingHistory());
   }
@@ -89,6 +91,7 @@ export class SettingHistoryController {
   @Get('as-of')
   @ReadsProjections(SETTING_HISTORY)
   @ApiOperation({ summary: 'The value and version in force at a time' })
+  @ApiOkResponse({ type: SettingAsOfDto })
   @ApiProblems(400, 401, 403)
   asOf(@QueryParams() query: AsOfDto) {
     return this.queries.execute(new GetSettingAsOf(query.at));
