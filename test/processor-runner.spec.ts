@@ -194,6 +194,32 @@ for (const kind of kinds) {
       expect(await db.read((m) => m.findBy(DeadLetterRow, { processor: name }))).toEqual([]);
     });
 
+    it('records a failed event at once, so another event of the batch waiting on its outcome goes on (no wait until the bound)', async () => {
+      const name = `p-${kind.name}-waits-on-failure`;
+      let failed = false;
+      const performed: string[] = [];
+      const saga: Processor = {
+        name,
+        eventTypes: [`Counted.${name}`, `Poison.${name}`],
+        async perform(event) {
+          if (event.type.startsWith('Poison')) throw new Error('this conversion fails');
+          // The waiting event: ready once the failing one has been given up on.
+          if (!failed) throw new NotYetError('the failing event has no outcome yet');
+          performed.push(event.id);
+        },
+        async giveUp() {
+          failed = true;
+        },
+      };
+      await append(saga, 1, 'Poison');
+      const { ids, position } = await append(saga, 1);
+      const r = runner(saga, { retryDelayMs: 1 });
+      r.start();
+      // Well under NotYetError's 60 s bound: the outcome is recorded when the attempts run out.
+      expect(await r.waitFor(position, 10_000)).toBe(true);
+      expect(performed).toEqual(ids);
+    });
+
     it('counts a NotYetError as a failure once its wait bound has passed', async () => {
       const name = `p-${kind.name}-never`;
       const saga: Processor = {

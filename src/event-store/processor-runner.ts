@@ -281,12 +281,15 @@ export class ProcessorRunner {
       while (next < events.length && !this.stopping) {
         const event = events[next++];
         const failure = await this.withRetries(event, () => this.processor.perform!(event, this.stopSignal.signal), false);
-        if (failure) failures.push({ event, ...failure });
+        if (!failure) continue;
+        // At once, not after the batch: another event of the batch may be waiting for this outcome
+        // (a conversion linking a record this one was to create waits until it is created or failed).
+        await this.giveUp(event, failure.error);
+        failures.push({ event, ...failure });
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.performConcurrency, events.length) }, worker));
     if (this.stopping && next < events.length) throw new Error('stopping');
-    for (const f of failures) await this.giveUp(f.event, f.error);
     await this.db.transactionSql(async (sql) => {
       if (this.processor.apply) await this.processor.apply(events.filter((e) => !failures.some((f) => f.event === e)), sql);
       for (const f of failures) await this.checkpoints.deadLetter(sql, this.deadLetterRow(f.event, f.error, f.attempts));
