@@ -133,7 +133,7 @@ function bucket(groupBy: GroupBy, value: unknown): string | number | null {
 /** ISO 8601 also allows forms Date cannot read (2003-W05, 2003-050): those are bad input, not a 500. */
 function dayOf(value: string, field: string): string {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new DomainError(400, 'VALIDATION_FAILED', `${field} is not a date`, { errors: [{ field, message: 'must be an ISO 8601 date or time' }] });
+  if (Number.isNaN(date.getTime())) throw new DomainError('VALIDATION_FAILED', `${field} is not a date`, { errors: [{ field, message: 'must be an ISO 8601 date or time' }] });
   return date.toISOString().slice(0, 10);
 }
 

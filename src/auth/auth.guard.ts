@@ -40,25 +40,25 @@ export class AuthGuard implements CanActivate {
     request.user = user;
     const allowed = this.reflector.getAllAndOverride<Role[]>(REQUIRED_ROLES, targets) ?? [];
     if (!user.roles.includes('admin') && !allowed.some((role) => user.roles.includes(role))) {
-      throw new DomainError(403, 'FORBIDDEN', `this request needs one of the roles: ${[...new Set(['admin', ...allowed])].join(', ')}`);
+      throw new DomainError('FORBIDDEN', `this request needs one of the roles: ${[...new Set(['admin', ...allowed])].join(', ')}`);
     }
     return true;
   }
 
   private async authenticate(header: unknown): Promise<AuthenticatedUser> {
     const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header.trim()) : null;
-    if (!match) throw new DomainError(401, 'UNAUTHORIZED', 'an Authorization: Bearer <token> header is required');
+    if (!match) throw new DomainError('UNAUTHORIZED', 'an Authorization: Bearer <token> header is required');
     let claims: { sub?: unknown; roles?: unknown };
     try {
       claims = await this.jwt.verifyAsync(match[1], { algorithms: ['HS256'], secret: this.key as unknown as string });
     } catch (error) {
-      throw new DomainError(401, 'UNAUTHORIZED', `the token was rejected: ${(error as Error).message}`);
+      throw new DomainError('UNAUTHORIZED', `the token was rejected: ${(error as Error).message}`);
     }
     // The sub is who the events say acted: a blank one would attribute them to no one.
-    if (typeof claims.sub !== 'string' || !claims.sub.trim()) throw new DomainError(401, 'UNAUTHORIZED', 'the token has no sub claim');
+    if (typeof claims.sub !== 'string' || !claims.sub.trim()) throw new DomainError('UNAUTHORIZED', 'the token has no sub claim');
     // A token that never expires cannot be taken back: exp is required (SPEC §2 claims), and must
     // be a time: 1e309 parses as Infinity, which the JWT library compares as "later than now".
-    if (!Number.isSafeInteger((claims as { exp?: unknown }).exp)) throw new DomainError(401, 'UNAUTHORIZED', 'the token has no exp claim, or one that is not a whole number of seconds');
+    if (!Number.isSafeInteger((claims as { exp?: unknown }).exp)) throw new DomainError('UNAUTHORIZED', 'the token has no exp claim, or one that is not a whole number of seconds');
     const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
     return { id: claims.sub, roles };
   }

@@ -75,17 +75,17 @@ export async function decide<State, Command, Event extends { type: string; data:
   };
 }
 
-/** A concurrent writer got in between read and append: 409, never a lost update. */
+/** A concurrent writer got in between read and append: CONCURRENCY_CONFLICT, never a lost update. */
 export function concurrencyConflict(error: unknown): unknown {
   if (!(error instanceof WrongExpectedRevisionError)) return error;
-  return new DomainError(409, 'CONCURRENCY_CONFLICT', `${error.streamId} was changed by another request; read it again and retry`, {
+  return new DomainError('CONCURRENCY_CONFLICT', `${error.streamId} was changed by another request; read it again and retry`, {
     currentVersion: error.actual,
   });
 }
 
 /**
  * The one command-handling path: read the stream, fold it, decide, append with the revision read
- * as the expected revision. A concurrent writer makes the append fail: 409 CONCURRENCY_CONFLICT,
+ * as the expected revision. A concurrent writer makes the append fail: CONCURRENCY_CONFLICT,
  * never a lost update.
  */
 export async function handleCommand<State, Command, Event extends { type: string; data: any }>(

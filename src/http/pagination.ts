@@ -42,7 +42,7 @@ export class CursorCodec {
         }
       }
     }
-    throw new DomainError(400, 'INVALID_CURSOR', 'cursor is not one this service issued for this list and sort', { errors: [{ field: 'cursor', message: 'invalid cursor' }] });
+    throw new DomainError('INVALID_CURSOR', 'cursor is not one this service issued for this list and sort', { errors: [{ field: 'cursor', message: 'invalid cursor' }] });
   }
 
   private mac(content: string): Buffer {

@@ -7,7 +7,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 @Injectable()
 export class RecordIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!UUID.test(value)) throw new DomainError(404, 'NOT_FOUND', `no record has the id ${JSON.stringify(value).slice(0, 60)}`);
+    if (!UUID.test(value)) throw new DomainError('NOT_FOUND', `no record has the id ${JSON.stringify(value).slice(0, 60)}`);
     return value.toLowerCase();
   }
 }
@@ -17,7 +17,7 @@ export function parseIfMatch(header: string | undefined, of = 'lead'): number | 
   if (header === undefined || header === '') return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) {
-    throw new DomainError(400, 'VALIDATION_FAILED', `If-Match must be a ${of} version number`, {
+    throw new DomainError('VALIDATION_FAILED', `If-Match must be a ${of} version number`, {
       errors: [{ field: 'If-Match', message: 'must be a version number, e.g. 3 or "3"' }],
     });
   }

@@ -2,6 +2,7 @@ import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter 
 import { DomainError } from '../shared/domain-error.js';
 import { DATABASE_RETRY_AFTER_SECONDS, unavailableCause } from '../database/availability.js';
 import { bodyErrors, codeForStatus, problem as base, PROBLEM_CONTENT_TYPE } from './problem.js';
+import { statusOf } from './error-status.js';
 
 /**
  * Every error leaves as application/problem+json (RFC 9457) with the SPEC's `code`. Unknown
@@ -31,8 +32,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown): { status: number; code: string; detail: string; retryAfter?: number; [k: string]: unknown } {
     if (exception instanceof DomainError) {
-      // RFC 9457's own members win: an extra named like one (the lead's `status`) must not replace the HTTP status.
-      return { ...exception.extra, ...base(exception.status, exception.code, exception.message) };
+      const status = statusOf(exception);
+      // RFC 9457's own members win: a detail named like one (the lead's `status`) must not replace the HTTP status.
+      if (status !== undefined) return { ...exception.details, ...base(status, exception.code, exception.message) };
+      this.logger.error(`DomainError ${exception.code} has no HTTP status in src/http/error-status.ts: ${exception.stack}`);
+      return base(500, 'INTERNAL_ERROR', 'an unexpected error occurred; it has been logged');
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

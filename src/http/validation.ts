@@ -17,7 +17,7 @@ export function BodyOptional(): ClassDecorator {
 // Own property only: a subclass (the bulk body extends the qualify body) decides for itself.
 const isBodyOptional = (metatype: unknown): boolean => typeof metatype === 'function' && Object.prototype.hasOwnProperty.call(metatype, BODY_OPTIONAL);
 
-const invalid = (errors: { field: string; message: string }[]) => new DomainError(400, 'VALIDATION_FAILED', 'the request is invalid', { errors });
+const invalid = (errors: { field: string; message: string }[]) => new DomainError('VALIDATION_FAILED', 'the request is invalid', { errors });
 
 /**
  * Strict input: unknown fields, wrong types and bad enum values are 400 VALIDATION_FAILED with one
@@ -51,7 +51,7 @@ class StrictValidationPipe extends ValidationPipe {
     } catch (error) {
       if (!(error instanceof DomainError) || !unknown.length || error.code !== 'VALIDATION_FAILED') throw error;
       // One answer names every bad field: the validator's findings and the keys it could not see.
-      const found = (error.extra.errors ?? []) as { field: string; message: string }[];
+      const found = (error.details.errors ?? []) as { field: string; message: string }[];
       const named = new Set(found.map((e) => e.field));
       throw invalid([...found, ...unknown.filter((e) => !named.has(e.field))]);
     }

@@ -78,7 +78,7 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
   private refusal(command: LeadCommandInput, error: unknown): unknown {
     // The client pinned a version and another write got in first: its version is stale.
     if (command.type === 'UpdateLead' && command.expectedVersion !== undefined && error instanceof DomainError && error.code === 'CONCURRENCY_CONFLICT') {
-      return new DomainError(412, 'VERSION_MISMATCH', `lead ${command.leadId} changed after version ${command.expectedVersion}`, error.extra);
+      return new DomainError('VERSION_MISMATCH', `lead ${command.leadId} changed after version ${command.expectedVersion}`, error.details);
     }
     return error;
   }

@@ -84,7 +84,7 @@ describe('CreateLead', () => {
 
   it('refuses an id that already exists: 409 LEAD_EXISTS', () => {
     const lead = aLead();
-    given([lead.created]).when({ type: 'CreateLead', leadId: lead.leadId, fields: fullFields() }).thenThrows({ status: 409, code: 'LEAD_EXISTS' });
+    given([lead.created]).when({ type: 'CreateLead', leadId: lead.leadId, fields: fullFields() }).thenThrows({ code: 'LEAD_EXISTS' });
   });
 
   it('opens the lead as Open/New', () => {
@@ -102,7 +102,7 @@ describe('commands on a lead that does not exist', () => {
     { type: 'DisqualifyLead', leadId, statusReason: 'Lost' },
     { type: 'ReactivateLead', leadId },
   ])('$type: 404 NOT_FOUND', (command) => {
-    given([]).when(command).thenThrows({ status: 404, code: 'NOT_FOUND' });
+    given([]).when(command).thenThrows({ code: 'NOT_FOUND' });
   });
 });
 
@@ -138,7 +138,7 @@ describe('UpdateLead', () => {
     const lead = aLead();
     given([lead.created])
       .when({ type: 'UpdateLead', leadId: lead.leadId, changes: { statusReason } })
-      .thenThrows({ status: 400, code: 'VALIDATION_FAILED' });
+      .thenThrows({ code: 'VALIDATION_FAILED' });
   });
 
   it('accepts the current version as expectedVersion', () => {
@@ -154,7 +154,7 @@ describe('UpdateLead', () => {
     const updated: LeadEvent = { type: 'LeadUpdated', data: { leadId: lead.leadId, rating: 'Cold' } };
     given([lead.created, updated])
       .when({ type: 'UpdateLead', leadId: lead.leadId, changes: { rating: 'Warm' }, expectedVersion: 0 })
-      .thenThrows({ status: 412, code: 'VERSION_MISMATCH' });
+      .thenThrows({ code: 'VERSION_MISMATCH' });
   });
 
   it.each([
@@ -162,7 +162,7 @@ describe('UpdateLead', () => {
     ['disqualified', (l: ReturnType<typeof aLead>) => [l.created, l.disqualified()]],
   ])('refuses to edit a %s lead: 409 LEAD_NOT_OPEN', (_, history) => {
     const lead = aLead();
-    given(history(lead)).when({ type: 'UpdateLead', leadId: lead.leadId, changes: { rating: 'Warm' } }).thenThrows({ status: 409, code: 'LEAD_NOT_OPEN' });
+    given(history(lead)).when({ type: 'UpdateLead', leadId: lead.leadId, changes: { rating: 'Warm' } }).thenThrows({ code: 'LEAD_NOT_OPEN' });
   });
 });
 
@@ -217,7 +217,7 @@ describe('QualifyLead under setting Yes', () => {
     const lead = aLead();
     given([lead.created])
       .when(lead.qualify(YES, selection))
-      .thenThrows({ status: 409, code: 'QUALIFY_SETTING_CHANGED', extra: { setting: { createRecordsByDefault: true, version: 3 } } });
+      .thenThrows({ code: 'QUALIFY_SETTING_CHANGED', extra: { setting: { createRecordsByDefault: true, version: 3 } } });
   });
 
   it.each([undefined, null, '', '   '])('plans no account for a lead without a company name (%p)', (companyName) => {
@@ -239,7 +239,7 @@ describe('QualifyLead under setting No', () => {
     const lead = aLead();
     given([lead.created])
       .when(lead.qualify(NO, selection))
-      .thenThrows({ status: 400, code: 'RECORD_SELECTION_REQUIRED', extra: { setting: { createRecordsByDefault: false, version: 4 } } });
+      .thenThrows({ code: 'RECORD_SELECTION_REQUIRED', extra: { setting: { createRecordsByDefault: false, version: 4 } } });
   });
 
   const combinations = [true, false].flatMap((account) => [true, false].flatMap((contact) => [true, false].map((opportunity) => ({ account, contact, opportunity }))));
@@ -254,7 +254,7 @@ describe('QualifyLead under setting No', () => {
     const lead = aLead({ companyName: null });
     given([lead.created])
       .when(lead.qualify(NO, { createAccount: true, createContact: true, createOpportunity: true }))
-      .thenThrows({ status: 422, code: 'COMPANY_NAME_REQUIRED' });
+      .thenThrows({ code: 'COMPANY_NAME_REQUIRED' });
   });
 
   it('qualifies a lead without a company name when no account is chosen', () => {
@@ -274,7 +274,7 @@ describe('QualifyLead and the setting version', () => {
     const lead = aLead();
     given([lead.created])
       .when(lead.qualify(setting, { createAccount: true, createContact: true, createOpportunity: true, expectedSettingVersion }))
-      .thenThrows({ status: 409, code: 'QUALIFY_SETTING_CHANGED', extra: { setting } });
+      .thenThrows({ code: 'QUALIFY_SETTING_CHANGED', extra: { setting } });
   });
 
   it('accepts expectedSettingVersion equal to the current one', () => {
@@ -332,7 +332,7 @@ describe('QualifyLead on a lead that is not open', () => {
     ['disqualified', (l: ReturnType<typeof aLead>) => [l.created, l.disqualified()]],
   ])('refuses a %s lead: 409 LEAD_NOT_OPEN', (_, history) => {
     const lead = aLead();
-    given(history(lead)).when(lead.qualify(YES)).thenThrows({ status: 409, code: 'LEAD_NOT_OPEN' });
+    given(history(lead)).when(lead.qualify(YES)).thenThrows({ code: 'LEAD_NOT_OPEN' });
   });
 });
 
@@ -357,7 +357,7 @@ describe('DisqualifyLead', () => {
     ['disqualified', (l: ReturnType<typeof aLead>) => [l.created, l.disqualified()]],
   ])('refuses a %s lead: 409 LEAD_NOT_OPEN', (_, history) => {
     const lead = aLead();
-    given(history(lead)).when({ type: 'DisqualifyLead', leadId: lead.leadId, statusReason: 'Canceled' }).thenThrows({ status: 409, code: 'LEAD_NOT_OPEN' });
+    given(history(lead)).when({ type: 'DisqualifyLead', leadId: lead.leadId, statusReason: 'Canceled' }).thenThrows({ code: 'LEAD_NOT_OPEN' });
   });
 });
 
@@ -383,8 +383,8 @@ describe('ReactivateLead', () => {
 
   it('refuses an open lead: 409 LEAD_ALREADY_OPEN', () => {
     const lead = aLead();
-    given([lead.created]).when({ type: 'ReactivateLead', leadId: lead.leadId }).thenThrows({ status: 409, code: 'LEAD_ALREADY_OPEN' });
-    given([lead.created, lead.qualified(), lead.reactivated]).when({ type: 'ReactivateLead', leadId: lead.leadId }).thenThrows({ status: 409, code: 'LEAD_ALREADY_OPEN' });
+    given([lead.created]).when({ type: 'ReactivateLead', leadId: lead.leadId }).thenThrows({ code: 'LEAD_ALREADY_OPEN' });
+    given([lead.created, lead.qualified(), lead.reactivated]).when({ type: 'ReactivateLead', leadId: lead.leadId }).thenThrows({ code: 'LEAD_ALREADY_OPEN' });
   });
 });
 

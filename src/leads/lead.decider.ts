@@ -1,4 +1,4 @@
-import { DomainError } from '../shared/domain-error.js';
+import { DomainError, type DomainErrorCode } from '../shared/domain-error.js';
 import { derivedRecordId } from '../shared/record-ids.js';
 import type {
   DecidedBy,
@@ -128,22 +128,22 @@ export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
 /** Every command's rules. Returns the events to append; throws DomainError when a rule says no. */
 export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId: string; now: Date }): LeadEvent[] {
   if (command.type === 'CreateLead') {
-    if (state.status !== 'None') throw new DomainError(409, 'LEAD_EXISTS', `lead ${command.leadId} already exists`);
+    if (state.status !== 'None') throw new DomainError('LEAD_EXISTS', `lead ${command.leadId} already exists`);
     requireLinks(command);
     const ignored = checkLeadDuplicates(command, 'an open lead with this e-mail exists; set ignoreDuplicates to create this one anyway');
     return [{ type: 'LeadCreated', data: { leadId: command.leadId, ...command.fields, ...ignored } }];
   }
-  if (state.status === 'None') throw new DomainError(404, 'NOT_FOUND', `lead ${command.leadId} does not exist`);
+  if (state.status === 'None') throw new DomainError('NOT_FOUND', `lead ${command.leadId} does not exist`);
 
   switch (command.type) {
     case 'UpdateLead': {
       if (command.expectedVersion !== undefined && command.expectedVersion !== state.revision) {
-        throw new DomainError(412, 'VERSION_MISMATCH', `lead is at version ${state.revision}, not ${command.expectedVersion}`, { currentVersion: state.revision });
+        throw new DomainError('VERSION_MISMATCH', `lead is at version ${state.revision}, not ${command.expectedVersion}`, { currentVersion: state.revision });
       }
       requireOpen(state);
       const reason = command.changes.statusReason;
       if (reason !== undefined && !(OPEN_REASONS as readonly string[]).includes(reason)) {
-        throw new DomainError(400, 'VALIDATION_FAILED', `an open lead's status reason is New or Contacted, not ${reason}`, {
+        throw new DomainError('VALIDATION_FAILED', `an open lead's status reason is New or Contacted, not ${reason}`, {
           errors: [{ field: 'statusReason', message: 'must be New or Contacted' }],
         });
       }
@@ -160,7 +160,7 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
       requireOpen(state);
       return [{ type: 'LeadDisqualified', data: { leadId: state.id, statusReason: command.statusReason } }];
     case 'ReactivateLead':
-      if (state.status === 'Open') throw new DomainError(409, 'LEAD_ALREADY_OPEN', `lead ${state.id} is already open`);
+      if (state.status === 'Open') throw new DomainError('LEAD_ALREADY_OPEN', `lead ${state.id} is already open`);
       return [{ type: 'LeadReactivated', data: { leadId: state.id, ...checkLeadDuplicates(command, 'another open lead has this e-mail now; set ignoreDuplicates to reopen this one anyway') } }];
     // The saga's outcomes: recorded once per qualification, whatever the lead's state meanwhile.
     case 'RecordConversionCompleted': {
@@ -179,12 +179,12 @@ type OpenLead = Exclude<LeadState, { status: 'None' }>;
 function requireLinks({ missingLinks }: CheckedOutside): void {
   const [missing] = missingLinks ?? [];
   if (missing) {
-    throw new DomainError(422, 'RECORD_NOT_FOUND', `${missing.field} ${missing.id} names no record: ${missing.reason}`, { field: missing.field, id: missing.id });
+    throw new DomainError('RECORD_NOT_FOUND', `${missing.field} ${missing.id} names no record: ${missing.reason}`, { field: missing.field, id: missing.id });
   }
 }
 
 function duplicatesFound(detail: string, duplicates: DuplicateMatches): DomainError {
-  return new DomainError(409, 'DUPLICATES_FOUND', detail, { duplicates });
+  return new DomainError('DUPLICATES_FOUND', detail, { duplicates });
 }
 
 /** Open leads holding the e-mail: refused unless the user overrides, and then the event says so. */
@@ -197,7 +197,7 @@ function checkLeadDuplicates(command: CheckedOutside, detail: string): { ignored
 
 function requireOpen(state: OpenLead): void {
   if (state.status !== 'Open') {
-    throw new DomainError(409, 'LEAD_NOT_OPEN', `lead ${state.id} is ${state.status}; only open leads can be changed`, { leadStatus: state.status });
+    throw new DomainError('LEAD_NOT_OPEN', `lead ${state.id} is ${state.status}; only open leads can be changed`, { leadStatus: state.status });
   }
 }
 
@@ -213,24 +213,24 @@ function changedFields(state: OpenLead, changes: Partial<LeadFields> & { statusR
 
 function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: OpenLead, ctx: { userId: string; now: Date }): LeadEvent {
   const { setting } = command;
-  const settingError = (status: number, code: string, message: string) =>
-    new DomainError(status, code, message, { setting: { createRecordsByDefault: setting.createRecordsByDefault, version: setting.version } });
+  const settingError = (code: DomainErrorCode, message: string) =>
+    new DomainError(code, message, { setting: { createRecordsByDefault: setting.createRecordsByDefault, version: setting.version } });
 
   if (command.expectedSettingVersion !== undefined && command.expectedSettingVersion !== setting.version) {
-    throw settingError(409, 'QUALIFY_SETTING_CHANGED', `the qualify-lead setting is at version ${setting.version}, not ${command.expectedSettingVersion}`);
+    throw settingError('QUALIFY_SETTING_CHANGED', `the qualify-lead setting is at version ${setting.version}, not ${command.expectedSettingVersion}`);
   }
   const choices = [command.createAccount, command.createContact, command.createOpportunity];
   let selection: { account: boolean; contact: boolean; opportunity: boolean };
   let decidedBy: DecidedBy;
   if (setting.createRecordsByDefault) {
     if (choices.some((c) => c === false)) {
-      throw settingError(409, 'QUALIFY_SETTING_CHANGED', 'the setting creates account, contact and opportunity by default; a narrower selection is not allowed');
+      throw settingError('QUALIFY_SETTING_CHANGED', 'the setting creates account, contact and opportunity by default; a narrower selection is not allowed');
     }
     selection = { account: true, contact: true, opportunity: true };
     decidedBy = 'setting';
   } else {
     if (choices.some((c) => typeof c !== 'boolean')) {
-      throw settingError(400, 'RECORD_SELECTION_REQUIRED', 'the setting asks the salesperson to choose: give createAccount, createContact and createOpportunity');
+      throw settingError('RECORD_SELECTION_REQUIRED', 'the setting asks the salesperson to choose: give createAccount, createContact and createOpportunity');
     }
     selection = { account: command.createAccount!, contact: command.createContact!, opportunity: command.createOpportunity! };
     decidedBy = 'salesperson';
@@ -248,7 +248,7 @@ function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: 
   if (existingAccountId) account = { action: 'existing', id: existingAccountId };
   else if (selection.account && hasCompany) account = { action: 'create', id: derivedRecordId(q, 'account') };
   else if (selection.account && decidedBy === 'salesperson') {
-    throw new DomainError(422, 'COMPANY_NAME_REQUIRED', 'an account can only be created from a lead with a company name');
+    throw new DomainError('COMPANY_NAME_REQUIRED', 'an account can only be created from a lead with a company name');
   }
   const contact: PlannedRecord = existingContactId
     ? { action: 'existing', id: existingContactId }

@@ -6,6 +6,7 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHea
 import { CanCommand } from '../auth/roles.decorator.js';
 import { ApiResponseHeaders, LOCATION_HEADER, PREFERENCE_APPLIED_HEADER } from '../http/api-headers.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
+import { statusOf } from '../http/error-status.js';
 import { parseIfMatch, RecordIdPipe } from '../http/params.js';
 import { Ctx } from '../http/request-context.js';
 import type { CommandContext } from '../shared/command-context.js';
@@ -170,7 +171,10 @@ export class LeadsController {
         results.push({ status: 202, ...(await this.qualifyOne(leadId, options, { ...ctx, causationId: `${ctx.causationId}/${leadId}`, now: new Date() })) });
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
-        results.push({ ...error.extra, leadId, status: error.status, code: error.code, detail: error.message });
+        const status = statusOf(error);
+        // A code without a status is a bug, not this lead's outcome: the whole request fails, logged.
+        if (status === undefined) throw error;
+        results.push({ ...error.details, leadId, status, code: error.code, detail: error.message });
       }
     }
     if (wait) {

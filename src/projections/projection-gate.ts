@@ -33,7 +33,7 @@ export class ProjectionGate {
       const runner = this.processors.get(name);
       if (!runner) throw new Error(`no processor named ${name}`);
       if (minPosition !== undefined && !(await runner.waitFor(minPosition, MIN_POSITION_WAIT_MS))) {
-        throw new DomainError(503, 'PROJECTION_BEHIND', `${name} has not yet processed position ${minPosition}; retry shortly`, {
+        throw new DomainError('PROJECTION_BEHIND', `${name} has not yet processed position ${minPosition}; retry shortly`, {
           retryAfter: 1,
           projection: name,
           checkpoint: await runner.storedCheckpoint(),
@@ -71,7 +71,7 @@ function refuseRebuilding(name: string, row: Pick<CheckpointRow, 'position' | 'r
   const checkpoint = row?.position ?? START;
   // Until the runner clears the mark: the replay reached its target and the indexes are back.
   if (row?.rebuildTarget) {
-    throw new DomainError(503, 'PROJECTION_REBUILDING', `${name} is being rebuilt (at ${checkpoint} of ${row.rebuildTarget}); retry shortly`, {
+    throw new DomainError('PROJECTION_REBUILDING', `${name} is being rebuilt (at ${checkpoint} of ${row.rebuildTarget}); retry shortly`, {
       retryAfter: 5,
       projection: name,
       checkpoint,

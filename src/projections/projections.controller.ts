@@ -68,8 +68,8 @@ export class ProjectionsController {
   @ApiProblems(400, 401, 403, 404, 409)
   async rebuild(@Param('name') name: string, @Body() _options: RebuildProjectionDto) {
     const runner = this.processors.get(name);
-    if (!runner) throw new DomainError(404, 'NOT_FOUND', `no projection named ${name}`);
-    if (!runner.processor.reset) throw new DomainError(409, 'NOT_REBUILDABLE', `${name} is not a projection; it cannot be rebuilt`);
+    if (!runner) throw new DomainError('NOT_FOUND', `no projection named ${name}`);
+    if (!runner.processor.reset) throw new DomainError('NOT_REBUILDABLE', `${name} is not a projection; it cannot be rebuilt`);
     const head = await this.store.headPosition();
     await runner.rebuild(head);
     return { name, status: 'rebuilding', target: head };

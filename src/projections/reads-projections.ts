@@ -22,7 +22,7 @@ export class ProjectionPositionInterceptor implements NestInterceptor {
     const reply = context.switchToHttp().getResponse();
     const raw = request.query?.minPosition;
     if (raw !== undefined && (typeof raw !== 'string' || !/^\d{1,20}$/.test(raw))) {
-      throw new DomainError(400, 'VALIDATION_FAILED', 'minPosition must be a position (a decimal number)', {
+      throw new DomainError('VALIDATION_FAILED', 'minPosition must be a position (a decimal number)', {
         errors: [{ field: 'minPosition', message: 'must be a decimal number' }],
       });
     }

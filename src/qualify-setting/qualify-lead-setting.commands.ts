@@ -53,8 +53,8 @@ export class UpdateQualifyLeadSettingHandler implements ICommandHandler<UpdateQu
       // Another change got in between read and append: the version the client pinned is stale.
       if (expectedVersion !== undefined && error instanceof DomainError && error.code === 'CONCURRENCY_CONFLICT') {
         // Every event of the stream is one change, so revision n is version n + 1.
-        const currentVersion = (error.extra.currentVersion as number) + 1;
-        throw new DomainError(412, 'VERSION_MISMATCH', `the setting changed after version ${expectedVersion}`, { currentVersion });
+        const currentVersion = (error.details.currentVersion as number) + 1;
+        throw new DomainError('VERSION_MISMATCH', `the setting changed after version ${expectedVersion}`, { currentVersion });
       }
       throw error;
     });

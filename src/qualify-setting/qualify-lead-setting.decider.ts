@@ -32,10 +32,10 @@ export interface UpdateQualifyLeadSetting {
  */
 export function decideSettingUpdate(command: UpdateQualifyLeadSetting, state: QualifyLeadSetting): QualifyLeadSettingUpdated[] {
   if (typeof command.createRecordsByDefault !== 'boolean') {
-    throw new DomainError(400, 'VALIDATION_FAILED', 'createRecordsByDefault must be a boolean');
+    throw new DomainError('VALIDATION_FAILED', 'createRecordsByDefault must be a boolean');
   }
   if (command.expectedVersion !== undefined && command.expectedVersion !== state.version) {
-    throw new DomainError(412, 'VERSION_MISMATCH', `the setting is at version ${state.version}, not ${command.expectedVersion}`, { currentVersion: state.version });
+    throw new DomainError('VERSION_MISMATCH', `the setting is at version ${state.version}, not ${command.expectedVersion}`, { currentVersion: state.version });
   }
   if (command.createRecordsByDefault === state.createRecordsByDefault) return [];
   return [

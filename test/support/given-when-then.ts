@@ -1,4 +1,4 @@
-import { DomainError } from '../../src/shared/domain-error.js';
+import { DomainError, type DomainErrorCode } from '../../src/shared/domain-error.js';
 
 /** Who decides and when: the domain reads time from here, never from the clock. */
 export interface DecisionContext {
@@ -16,14 +16,13 @@ export interface Decider<Command, State, Event> {
 }
 
 export interface ExpectedRefusal {
-  status: number;
-  code: string;
-  /** Members the error's `extra` must contain (matched, not compared whole). */
+  code: DomainErrorCode;
+  /** Members the error's `details` must contain (matched, not compared whole). */
   extra?: Record<string, unknown>;
 }
 
 /**
- * given(events).when(command).then(events) / .thenThrows({status, code, extra}), emmett style.
+ * given(events).when(command).then(events) / .thenThrows({code, extra}), emmett style.
  * The decision runs only in then/thenThrows, so a refusal is caught where it is asserted.
  * `then` returns nothing, so the chain is never mistaken for a promise by an awaiting caller.
  */
@@ -38,17 +37,17 @@ export function deciderSpec<Command, State, Event>(decider: Decider<Command, Sta
             then(expected: Event[]): void {
               expect(decide()).toEqual(expected);
             },
-            thenThrows({ status, code, extra }: ExpectedRefusal): void {
+            thenThrows({ code, extra }: ExpectedRefusal): void {
               let thrown: unknown;
               try {
                 const produced = decide();
-                thrown = new Error(`expected ${code} (${status}), but the decider returned ${JSON.stringify(produced)}`);
+                thrown = new Error(`expected ${code}, but the decider returned ${JSON.stringify(produced)}`);
               } catch (error) {
                 thrown = error;
               }
               if (!(thrown instanceof DomainError)) throw thrown;
-              expect({ status: thrown.status, code: thrown.code }).toEqual({ status, code });
-              if (extra) expect(thrown.extra).toMatchObject(extra);
+              expect(thrown.code).toBe(code);
+              if (extra) expect(thrown.details).toMatchObject(extra);
             },
           };
         },

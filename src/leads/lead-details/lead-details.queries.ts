@@ -108,7 +108,7 @@ function range(where: Where, column: string, from?: string, to?: string): void {
 /** Stored times are UTC ISO strings: normalise any offset the client used before comparing. */
 function isoUtc(value: string, field: string): string {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new DomainError(400, 'VALIDATION_FAILED', `${field} is not a time`, { errors: [{ field, message: 'must be an ISO 8601 time' }] });
+  if (Number.isNaN(date.getTime())) throw new DomainError('VALIDATION_FAILED', `${field} is not a time`, { errors: [{ field, message: 'must be an ISO 8601 time' }] });
   return date.toISOString();
 }
 

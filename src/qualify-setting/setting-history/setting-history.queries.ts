@@ -57,7 +57,7 @@ export class GetSettingAsOfHandler implements IQueryHandler<GetSettingAsOf> {
   async execute({ at }: GetSettingAsOf) {
     const date = new Date(at);
     // ISO 8601 also allows forms Date cannot read (2020-W05): bad input, not a 500.
-    if (Number.isNaN(date.getTime())) throw new DomainError(400, 'VALIDATION_FAILED', 'at is not a time', { errors: [{ field: 'at', message: 'must be an ISO 8601 time' }] });
+    if (Number.isNaN(date.getTime())) throw new DomainError('VALIDATION_FAILED', 'at is not a time', { errors: [{ field: 'at', message: 'must be an ISO 8601 time' }] });
     const when = date.toISOString();
     const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) =>
       m.query(`SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`, [when]),
