@@ -106,6 +106,17 @@ describe.each(CASES)('upgrade of a database written by release $release ($name)'
     expect(closedLeadsEmail.status).toBe(201);
   });
 
+  it("the old account and contact are found by ?q= (keys the release never wrote)", async () => {
+    const found = async (path: string) => (await t.request('GET', path, { as: 'salesperson' })).body.items?.map((r: { id: string }) => r.id);
+    const old = await store.readAll('0', 100);
+    const accountId = old.find((e) => e.type === 'AccountCreated')!.data.id;
+    const contact = old.find((e) => e.type === 'ContactCreated')!.data;
+    expect(await found('/accounts?q=LEGACY%20%20cust')).toEqual([accountId]);
+    expect(await found(`/contacts?q=${encodeURIComponent(contact.lastName.toUpperCase())}`)).toEqual([contact.id]);
+    expect(await found(`/contacts?q=${encodeURIComponent(`${contact.firstName} ${contact.lastName.slice(0, 2)}`)}`)).toEqual([contact.id]);
+    expect(await found('/contacts?q=CARL%40legacy')).toEqual([contact.id]);
+  });
+
   it('a lead qualified after the upgrade is converted exactly once', async () => {
     const tag = randomUUID();
     const created = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'After the upgrade', lastName: 'New', companyName: `New Co ${tag}`, email: `${tag}@new.example` } });

@@ -1,4 +1,5 @@
 import { accountNameKey, emailKey as contactEmailKey } from '../uniqueness/unique-keys.js';
+import { contactNameKey, lastNameKey } from './search-keys.js';
 
 /**
  * The three kinds of record a qualification creates. Each is an aggregate with one stream
@@ -19,8 +20,13 @@ export interface RecordKindInfo {
   table: 'accounts' | 'contacts' | 'opportunities';
   /** Event data field → column. */
   columns: Record<string, string>;
-  /** Derived columns (duplicate-detection keys) computed from the event data. */
+  /** Derived columns (uniqueness and search keys) computed from the event data. */
   keys?: (data: Record<string, any>) => Record<string, unknown>;
+  /**
+   * Columns `?q=` matches by prefix, most telling first: a record matched by several is listed
+   * once, under the first (searchable kinds only).
+   */
+  searchKeys?: readonly string[];
 }
 
 const common = { originatingLeadId: 'originating_lead_id', qualificationId: 'qualification_id' };
@@ -34,6 +40,7 @@ export const RECORD_KINDS: Record<RecordKind, RecordKindInfo> = {
     table: 'accounts',
     columns: { name: 'name', website: 'website', telephone: 'telephone', ...address, primaryContactId: 'primary_contact_id', ...common },
     keys: (d) => ({ name_key: accountNameKey(d.name) }),
+    searchKeys: ['name_key'],
   },
   contact: {
     kind: 'contact',
@@ -51,7 +58,8 @@ export const RECORD_KINDS: Record<RecordKind, RecordKindInfo> = {
       parentAccountId: 'parent_account_id',
       ...common,
     },
-    keys: (d) => ({ email_key: contactEmailKey(d.email) }),
+    keys: (d) => ({ name_key: contactNameKey(d.firstName, d.lastName), last_name_key: lastNameKey(d.lastName), email_key: contactEmailKey(d.email) }),
+    searchKeys: ['name_key', 'last_name_key', 'email_key'],
   },
   opportunity: {
     kind: 'opportunity',

@@ -4,10 +4,13 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity('accounts')
 @Index('ix_accounts_lead', ['originatingLeadId'])
 @Index('ix_accounts_created', ['createdAt', 'id'])
+// (name_key, id) in code point order (COLLATE "C" on PostgreSQL), which TypeORM cannot declare:
+// the migration creates it, and TypeORM leaves it alone.
+@Index('ix_accounts_name_search', { synchronize: false })
 export class AccountRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ type: 'varchar', length: 160 }) name: string;
-  /** Trimmed, lower-cased name: the duplicate-detection key. */
+  /** Trimmed, inner white space collapsed, lower-cased name: the uniqueness and search key. */
   @Column({ name: 'name_key', type: 'varchar', length: 160 }) nameKey: string;
   @Column({ type: 'varchar', length: 200, nullable: true }) website: string | null;
   @Column({ type: 'varchar', length: 50, nullable: true }) telephone: string | null;
@@ -26,13 +29,21 @@ export class AccountRow {
 @Entity('contacts')
 @Index('ix_contacts_lead', ['originatingLeadId'])
 @Index('ix_contacts_created', ['createdAt', 'id'])
+// The search keys' indexes, as ix_accounts_name_search.
+@Index('ix_contacts_name_search', { synchronize: false })
+@Index('ix_contacts_last_name_search', { synchronize: false })
+@Index('ix_contacts_email_search', { synchronize: false })
 export class ContactRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ name: 'first_name', type: 'varchar', length: 100, nullable: true }) firstName: string | null;
   @Column({ name: 'last_name', type: 'varchar', length: 100 }) lastName: string;
+  /** "first last", normalised as account names: a search key. */
+  @Column({ name: 'name_key', type: 'varchar', length: 201, nullable: true }) nameKey: string | null;
+  /** The last name, normalised as account names: a search key. */
+  @Column({ name: 'last_name_key', type: 'varchar', length: 100, nullable: true }) lastNameKey: string | null;
   @Column({ name: 'job_title', type: 'varchar', length: 100, nullable: true }) jobTitle: string | null;
   @Column({ type: 'varchar', length: 254, nullable: true }) email: string | null;
-  /** Lower-cased email: the duplicate-detection key. */
+  /** Trimmed, lower-cased e-mail: the uniqueness and search key. */
   @Column({ name: 'email_key', type: 'varchar', length: 254, nullable: true }) emailKey: string | null;
   @Column({ name: 'business_phone', type: 'varchar', length: 50, nullable: true }) businessPhone: string | null;
   @Column({ name: 'mobile_phone', type: 'varchar', length: 50, nullable: true }) mobilePhone: string | null;

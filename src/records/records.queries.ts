@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Param, Query as QueryParams, type Type } from
 import { IQueryHandler, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CanRead } from '../auth/roles.decorator.js';
 import { Database } from '../database/database.js';
 import { placeholder } from '../database/sql.js';
@@ -17,11 +17,24 @@ import { notFound } from '../shared/domain-error.js';
 import { RECORD_KINDS, type RecordKind } from './record-kinds.js';
 import { RECORD_VIEWS } from './record-view.dto.js';
 import { RECORDS } from './records.projection.js';
+import { recordSearchQuery } from './record-search.js';
+import { searchPrefix } from './search-keys.js';
 
 export class ListRecordsDto extends ExportableQueryDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() originatingLeadId?: string;
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 }) @IsOptional() @TransformType(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) cursor?: string;
+}
+
+/** Accounts and contacts can be searched: a front-end looks up the record a new one links to. */
+export class SearchRecordsDto extends ListRecordsDto {
+  @ApiPropertyOptional({ maxLength: 254, description: 'a prefix, case and spacing ignored; sorts the list by the key it matched' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(254)
+  // Some non-blank text, and no control characters but white space (PostgreSQL text cannot hold NUL).
+  @Matches(/^(?=[\s\S]*\S)[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, { message: 'q must hold some text and no control characters' })
+  q?: string;
 }
 
 type RecordView = Record<string, unknown>;
@@ -62,6 +75,8 @@ export class ListRecordsHandler implements IQueryHandler<ListRecords> {
   ) {}
 
   async execute({ kind, filter }: ListRecords) {
+    const q = (filter as SearchRecordsDto).q;
+    if (q !== undefined) return this.search(kind, q, filter);
     const limit = filter.limit ?? 50;
     const where = new Where(this.db.kind);
     if (filter.originatingLeadId) where.add((p) => `originating_lead_id = ${p()}`, filter.originatingLeadId.toLowerCase());
@@ -72,7 +87,21 @@ export class ListRecordsHandler implements IQueryHandler<ListRecords> {
     const last = page.at(-1);
     return { items: page.map((r) => toView(kind, r)), nextCursor: rows.length > limit && last ? this.cursors.encode(scope, last.created_at, last.id) : null };
   }
+
+  private async search(kind: RecordKind, q: string, filter: ListRecordsDto) {
+    const limit = filter.limit ?? 50;
+    const prefix = searchPrefix(q) ?? '';
+    // The cursor is bound to the prefix: it resumes this search, not another.
+    const scope = `${kind}:q:${prefix}`;
+    const after = filter.cursor ? this.cursors.decode(scope, filter.cursor) : undefined;
+    const query = recordSearchQuery(this.db.kind, kind, { prefix, after, limit: limit + 1, originatingLeadId: filter.originatingLeadId?.toLowerCase() });
+    const rows: Record<string, any>[] = await this.db.query(query.sql, query.params);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page.map((r) => toView(kind, r)), nextCursor: rows.length > limit && last ? this.cursors.encode(scope, last.search_key, last.id) : null };
+  }
 }
+
 
 @QueryHandler(GetRecord)
 export class GetRecordHandler implements IQueryHandler<GetRecord> {
@@ -96,7 +125,11 @@ function recordsController(kind: RecordKind): Type<unknown> {
 
     @Get()
     @ReadsProjections(RECORDS)
-    @ApiOperation({ summary: `List ${info.table}, oldest first; filter originatingLeadId; Accept: text/csv or ?format=csv streams them all` })
+    @ApiOperation({
+      summary: info.searchKeys
+        ? `List ${info.table}, oldest first, or those whose ${kind === 'contact' ? 'name, last name or e-mail' : 'name'} starts with q (case-insensitive), by that key; filter originatingLeadId; Accept: text/csv or ?format=csv streams them all`
+        : `List ${info.table}, oldest first; filter originatingLeadId; Accept: text/csv or ?format=csv streams them all`,
+    })
     @ApiProduces('application/json', 'text/csv')
     @ApiJsonOrCsvResponse(RECORD_VIEWS[kind].page, `a page of ${info.table}; CSV: all of them from cursor on`)
     @ApiProblems(400, 401, 403)
@@ -123,6 +156,9 @@ function recordsController(kind: RecordKind): Type<unknown> {
       return this.queries.execute(new GetRecord(kind, id));
     }
   }
+  // The query DTO differs by kind (only searchable kinds take q). TypeScript records the declared
+  // parameter type, which a factory cannot vary; validation and OpenAPI both read it from here.
+  Reflect.defineMetadata('design:paramtypes', [info.searchKeys ? SearchRecordsDto : ListRecordsDto, String], RecordsController.prototype, 'list');
   Object.defineProperty(RecordsController, 'name', { value: `${info.table[0].toUpperCase()}${info.table.slice(1)}Controller` });
   return RecordsController;
 }

@@ -2,11 +2,12 @@ import type { MigrationInterface } from 'typeorm';
 import { Baseline1795996800000 } from './1795996800000-baseline.js';
 import { DropUnusedStreamsTable1796000400000 } from './1796000400000-drop-unused-streams-table.js';
 import { DropDuplicateDetectionIndexes1796004000000 } from './1796004000000-drop-duplicate-detection-indexes.js';
+import { RecordSearchKeys1796007600000 } from './1796007600000-record-search-keys.js';
 
 /**
  * Every schema change, in order: the only way a table, column or index comes to be (nothing runs
  * TypeORM's synchronize). One file per change; never edit one that has shipped, add the next.
  */
-export const MIGRATIONS: (new () => MigrationInterface)[] = [Baseline1795996800000, DropUnusedStreamsTable1796000400000, DropDuplicateDetectionIndexes1796004000000];
+export const MIGRATIONS: (new () => MigrationInterface)[] = [Baseline1795996800000, DropUnusedStreamsTable1796000400000, DropDuplicateDetectionIndexes1796004000000, RecordSearchKeys1796007600000];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
