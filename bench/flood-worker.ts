@@ -10,6 +10,7 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { serveRuns } from './lib/worker-rpc.js';
 
 export interface FloodSpec {
   url: string;
@@ -45,21 +46,10 @@ export interface FloodResult {
   stoppedByDeadline: boolean;
 }
 
-type Message = { type: 'run'; id: number; spec: FloodSpec };
-
 const now = () => performance.timeOrigin + performance.now();
 
-process.on('message', (message: Message) => {
-  if (message?.type !== 'run') return;
-  run(message.spec).then(
-    (result) => process.send!({ type: 'result', id: message.id, result }),
-    (error) => process.send!({ type: 'error', id: message.id, error: String(error?.stack ?? error) }),
-  );
-});
-// The orchestrator going away must not leave this process sending.
-process.on('disconnect', () => process.exit(1));
-// Started: the orchestrator measures idle latency only once this process's start-up is over.
-process.send!({ type: 'ready' });
+// Ready once started: the orchestrator measures idle latency only once this process's start-up is over.
+serveRuns(run, { ready: true });
 
 async function run(spec: FloodSpec): Promise<FloodResult> {
   const body = Buffer.from('['.repeat(spec.depth) + '1' + ']'.repeat(spec.depth));

@@ -19,7 +19,7 @@ import { conversionSteps } from '../src/lead-conversion/lead-conversion.saga.js'
 import { decideLead, evolveLead, initialLead, type LeadCommand, type LeadState } from '../src/leads/lead.decider.js';
 import { leadStream, type LeadEvent } from '../src/leads/lead.events.js';
 import { recordStream } from '../src/records/record-kinds.js';
-import { decideRecord, initialRecord } from '../src/records/record.decider.js';
+import { decideRecord, initialRecord, type CreateRecord } from '../src/records/record.decider.js';
 import { log } from './common.js';
 import { leadFields } from './data.js';
 
@@ -36,6 +36,29 @@ export interface GenerateResult {
   totalSeconds: number;
   /** Up to ~20,000 lead ids spread over the whole set, for random lookups. */
   sampleLeadIds: string[];
+  /** About SEARCH_SAMPLES prefixes of account names (3 characters), spread over the whole set, for GET /accounts?q=. */
+  sampleAccountPrefixes: string[];
+  /** About SEARCH_SAMPLES prefixes (2–4 characters) of contacts' last names and e-mail local parts, alternately, for GET /contacts?q=. */
+  sampleContactPrefixes: string[];
+}
+
+const SEARCH_SAMPLES = 200;
+
+/**
+ * Search prefixes out of the records a qualification creates, as their tables will hold them.
+ * The choices (which field, how long, lower-cased or as written, as people type either) come from
+ * the record id's last byte: random, yet the same on every run, and unrelated to the sampling's
+ * stride, which would otherwise pick the same few combinations every time.
+ */
+function samplePrefixes(creates: CreateRecord[], accounts: string[], contacts: string[]): void {
+  for (const { kind, id, data } of creates) {
+    const r = parseInt(id.slice(-2), 16);
+    const cased = (prefix: string) => (r & 1 ? prefix.toLowerCase() : prefix);
+    if (kind === 'account' && typeof data.name === 'string') accounts.push(cased(data.name.slice(0, 3)));
+    if (kind !== 'contact') continue;
+    const source = r & 2 ? data.lastName : typeof data.email === 'string' ? data.email.split('@')[0] : undefined;
+    if (typeof source === 'string') contacts.push(cased(source.slice(0, 2 + ((r >> 2) % 3))));
+  }
 }
 
 interface Sink {
@@ -92,6 +115,12 @@ export async function generateEvents(
   const step = (365 * DAY) / leads;
   const sampleEvery = Math.max(1, Math.floor(leads / 20_000));
   const sampleLeadIds: string[] = [];
+  // Every so many qualifications (2 % of leads), so that the samples spread over the whole set as
+  // the lead ids do. Odd: qualified leads come in pairs (i % 100 = 0, 1) whose names differ, and
+  // an even stride would sample only the first of each pair.
+  const searchSampleEvery = Math.max(1, Math.floor(leads / 50 / SEARCH_SAMPLES)) | 1;
+  const sampleAccountPrefixes: string[] = [];
+  const sampleContactPrefixes: string[] = [];
   let events = 0;
   let streams = 0;
   let qualified = 0;
@@ -125,6 +154,7 @@ export async function generateEvents(
           const afterQualify = append(rows, stream, lead.state, { type: 'QualifyLead', leadId: lead.id, qualificationId, setting: { createRecordsByDefault: true, version: 0 } }, at, 'sales-rep');
           const qualifiedEvent = JSON.parse(rows[rows.length - 1][4]);
           const steps = conversionSteps(qualifiedEvent);
+          if ((qualified - 1) % searchSampleEvery === 0) samplePrefixes(steps.creates, sampleAccountPrefixes, sampleContactPrefixes);
           steps.creates.forEach((create, k) => {
             const [event] = decideRecord(create, initialRecord);
             const recordStreamId = recordStream(create.kind, create.id);
@@ -162,6 +192,8 @@ export async function generateEvents(
     eventRowsPerSec: Math.round(events / (eventMs / 1000)),
     totalSeconds,
     sampleLeadIds,
+    sampleAccountPrefixes,
+    sampleContactPrefixes,
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
 import { percentiles, type Percentiles } from './common.js';
+import { sendProgress, serveRuns } from './lib/worker-rpc.js';
 
 export interface LoadSpec {
   url: string;
@@ -48,18 +49,8 @@ export interface LoadResult {
   stoppedByDeadline: boolean;
 }
 
-type Message = { type: 'run'; id: number; spec: LoadSpec };
-
 // One run at a time; the orchestrator keeps this process for all its runs (no start-up per run).
-process.on('message', (message: Message) => {
-  if (message?.type !== 'run') return;
-  run(message.spec).then(
-    (result) => process.send!({ type: 'result', id: message.id, result }),
-    (error) => process.send!({ type: 'error', id: message.id, error: String(error?.stack ?? error) }),
-  );
-});
-// The orchestrator going away must not leave this process driving load.
-process.on('disconnect', () => process.exit(1));
+serveRuns(run);
 
 async function run(spec: LoadSpec): Promise<LoadResult> {
   const base = { method: spec.method, headers: spec.headers };
@@ -120,7 +111,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       errors++;
       if (/timed out/.test(String(error?.message))) timeouts++;
     });
-    const progress = setInterval(() => process.send?.({ type: 'progress', responses, ok, seconds: (Date.now() - startedAt) / 1000 }), 5000);
+    const progress = setInterval(() => sendProgress({ responses, ok, seconds: (Date.now() - startedAt) / 1000 }), 5000);
     const deadline = setTimeout(() => {
       stoppedByDeadline = true;
       instance.stop();

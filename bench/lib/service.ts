@@ -1,0 +1,116 @@
+/**
+ * The service as the bench sees it: its API (GET /projections), its log (LeadCreated events
+ * appended as its event store stores them, next to the idle service) and its documented tables,
+ * read only (docs/read-models.md).
+ */
+import { randomUUID } from 'node:crypto';
+import { http, log, percentiles, sleep } from '../common.js';
+import { leadFields } from '../data.js';
+import { appendLeads } from '../generate-events.js';
+import { eventsTarget, type Sql, type Target } from './databases.js';
+import type { Server } from './servers.js';
+import type { Session } from './session.js';
+
+export interface ProjectionItem {
+  name: string;
+  kind: 'projection' | 'saga';
+  checkpoint: string;
+  head: string;
+  lag: string;
+  status: string;
+  deadLetters: number;
+  rebuildTarget: string | null;
+}
+
+export async function projections(session: Session, server: Server, timeoutMs = 120_000): Promise<ProjectionItem[]> {
+  const res = await http<{ items: ProjectionItem[] }>('GET', `${server.base}/projections`, { token: session.token, timeoutMs }).catch(async (error: Error) => {
+    await sleep(200);
+    if (server.child.hasExited()) {
+      const { code, signal } = await server.child.exited;
+      throw new Error(`${server.child.name} exited (code ${code}, signal ${signal}):\n${server.child.output().slice(-6000)}`);
+    }
+    throw new Error(`GET /projections failed: ${error?.message}`);
+  });
+  if (res.status !== 200) throw new Error(`GET /projections answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.items;
+}
+
+/** Waits until every processor has lag 0 and `done()` holds; returns when it was first seen. */
+export async function waitCaughtUp(session: Session, server: Server, what: string, timeoutMs: number, done: () => Promise<boolean> = async () => true, pollMs = 50): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ProjectionItem[] = [];
+  let polls = 0;
+  while (Date.now() < deadline) {
+    polls++;
+    last = await projections(session, server);
+    if (last.every((p) => p.lag === '0' && p.status === 'running') && (await done())) return Date.now();
+    if (polls % Math.round(5000 / pollMs) === 0) log(`  waiting for ${what}: ${last.map((p) => `${p.name} lag ${p.lag}`).join(', ')}`);
+    await sleep(pollMs);
+  }
+  throw new Error(`${what}: not caught up after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+}
+
+export interface LeadPayload {
+  id: string;
+  body: string;
+  fields: Record<string, unknown>;
+}
+
+export function leadPayloads(count: number, offset: number): LeadPayload[] {
+  return Array.from({ length: count }, (_, k) => {
+    const id = randomUUID();
+    const fields = { id, ...leadFields(offset + k, id) };
+    return { id, body: JSON.stringify(fields), fields };
+  });
+}
+
+export interface ReadModelCounts {
+  accounts: number;
+  contacts: number;
+  opportunities: number;
+  completed: number;
+  leads: number;
+}
+
+export async function readModelCounts(sql: Sql): Promise<ReadModelCounts> {
+  const [row] = await sql.all(
+    `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM contacts) AS contacts, (SELECT COUNT(*) FROM opportunities) AS opportunities,
+            (SELECT COUNT(*) FROM lead_details WHERE conversion = 'completed') AS completed, (SELECT COUNT(*) FROM lead_details) AS leads`,
+  );
+  return { accounts: Number(row.accounts), contacts: Number(row.contacts), opportunities: Number(row.opportunities), completed: Number(row.completed), leads: Number(row.leads) };
+}
+
+export async function headPosition(sql: Sql): Promise<number> {
+  const [row] = await sql.all('SELECT MAX(global_position) AS head FROM events');
+  return Number(row.head ?? 0);
+}
+
+/** LeadConversionCompleted.created_at − LeadQualified.created_at per lead, for qualifications in (after, upTo]. */
+export async function timeToCompleted(sql: Sql, after: number, upTo: number) {
+  const rows = await sql.all<{ q_at: string | Date; c_at: string | Date }>(
+    `SELECT q.created_at AS q_at, c.created_at AS c_at FROM events q
+       JOIN events c ON c.stream_id = q.stream_id AND c.type = 'LeadConversionCompleted'
+      WHERE q.type = 'LeadQualified' AND q.global_position > ? AND q.global_position <= ?`,
+    [after, upTo],
+  );
+  const [{ n }] = await sql.all(`SELECT COUNT(*) AS n FROM events WHERE type = 'LeadQualified' AND global_position > ? AND global_position <= ?`, [after, upTo]);
+  const ms = rows.map((r) => new Date(r.c_at).getTime() - new Date(r.q_at).getTime());
+  return { qualified: Number(n), completed: rows.length, ms: percentiles(ms) };
+}
+
+/** Leads created beforehand, the fast way: LeadCreated events appended next to the idle service. */
+export async function createLeads(session: Session, server: Server, target: Target, sql: Sql, count: number, offset: number, totalAfter: number): Promise<string[]> {
+  const leads = leadPayloads(count, offset);
+  const seconds = await appendLeads(eventsTarget(target), leads);
+  log(`  appended ${count.toLocaleString('en')} LeadCreated events in ${seconds.toFixed(2)} s; waiting for the projections`);
+  await waitCaughtUp(session, server, 'lead creation', 300_000, async () => (await readModelCounts(sql)).leads >= totalAfter);
+  return leads.map((l) => l.id);
+}
+
+/** Waits until `expected` qualifications are completed and visible: accounts, contacts, opportunities, lead_details. */
+export function conversionsVisible(sql: Sql, expected: number) {
+  return async () => {
+    const c = await readModelCounts(sql);
+    return c.accounts >= expected && c.contacts >= expected && c.opportunities >= expected && c.completed >= expected;
+  };
+}
