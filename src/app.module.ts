@@ -9,6 +9,7 @@ import { dataSourceOptions, initializeDataSource } from './database/database.js'
 import { UnknownMigrationError } from './database/migrate.js';
 import { EVENT_STORE_WRAPPER, EventStoreModule, type EventStoreWrapper } from './event-store/event-store.module.js';
 import { HealthModule } from './health/health.module.js';
+import { CursorCodec } from './http/pagination.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { LoggerModule, type Params } from 'nestjs-pino';
 import { LeadConversionModule } from './lead-conversion/lead-conversion.module.js';
@@ -24,7 +25,10 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config, wrapEventStore ? [{ provide: EVENT_STORE_WRAPPER, useValue: wrapEventStore }] : []),
+        ConfigModule.forRoot(config, [
+          { provide: CursorCodec, useValue: new CursorCodec(config.jwtSecret) },
+          ...(wrapEventStore ? [{ provide: EVENT_STORE_WRAPPER, useValue: wrapEventStore }] : []),
+        ]),
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
           useFactory: (c: AppConfig) => ({

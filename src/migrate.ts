@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { ALL_ENTITIES } from './database/all-entities.js';
+import { ALL_ENTITIES } from './all-entities.js';
 import { dataSourceOptions } from './database/database.js';
 import { applyMigrations, migrationStatus } from './database/migrate.js';
 import { ConfigError, loadConfig } from './config/config.js';

@@ -1,7 +1,8 @@
+import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';
 import { openDatabase, type Database, type SqlRunner } from '../src/database/database.js';
 import { EVENT_STORE_ENTITIES } from '../src/event-store/entities.js';
 import { NO_STREAM, type RecordedEvent } from '../src/event-store/event-store.port.js';
-import { NotYetError, type Processor } from '../src/event-store/processor.js';
+import { NotYetError, type Processor, type Projection } from '../src/event-store/processor.js';
 import { DeadLetterRow } from '../src/event-store/processor.entities.js';
 import { DEFAULT_RUNNER_OPTIONS, ProcessorRunner, type RunnerOptions } from '../src/event-store/processor-runner.js';
 import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
@@ -11,7 +12,7 @@ import { eventually, newEvent, streamName } from './support/events.js';
 const kinds = await testDatabaseKinds();
 
 /** A projection that counts how often it applied each event, in a real table. */
-class CountingProjection implements Processor {
+class CountingProjection implements Projection {
   readonly eventTypes: string[];
   failNextApplyAfterWrite = false;
   readonly batchSizes: number[] = [];
@@ -34,6 +35,22 @@ class CountingProjection implements Processor {
       throw new Error('crash after the writes, before the checkpoint');
     }
   }
+
+  async reset(sql: SqlRunner): Promise<void> {
+    await sql(`DELETE FROM applied WHERE processor = ${this.db.isSqlite ? '?' : '$1'}`, [this.name]);
+  }
+}
+
+/** What the runners log (through Nest's Logger), until restore(). */
+function captureLogs(): { entries: { level: string; message: string; context: unknown }[]; restore(): void } {
+  const entries: { level: string; message: string; context: unknown }[] = [];
+  const record =
+    (level: string) =>
+    (message: unknown, ...params: unknown[]) =>
+      void entries.push({ level, message: String(message), context: params.at(-1) });
+  const capture: LoggerService = { log: record('log'), error: record('error'), warn: record('warn'), debug: record('debug'), verbose: record('verbose') };
+  Logger.overrideLogger(capture);
+  return { entries, restore: () => Logger.overrideLogger(new ConsoleLogger()) };
 }
 
 for (const kind of kinds) {
@@ -236,6 +253,53 @@ for (const kind of kinds) {
       const letters = await db.read((m) => m.findBy(DeadLetterRow, { processor: name }));
       expect(letters.map((l) => [l.attempts, l.error])).toEqual([[3, expect.stringContaining('dead letters')]]);
     });
+
+    for (const [how, abortsWork] of [
+      ['finishes the event in progress', false],
+      ['abandons the event in progress (rejects on the stop signal)', true],
+    ] as const) {
+      it(`stops quietly during a saga batch whose saga ${how}: nothing logged as failed, the batch performed again by the next holder`, async () => {
+        const name = `p-${kind.name}-stop-${abortsWork ? 'abandon' : 'finish'}`;
+        const performed: string[] = [];
+        let performing!: () => void;
+        const firstPerformStarted = new Promise<void>((resolve) => (performing = resolve));
+        const saga: Processor = {
+          name,
+          eventTypes: [`Counted.${name}`],
+          async perform(event, signal) {
+            performed.push(event.id);
+            if (performed.length > 1) return;
+            performing();
+            // The first event holds the batch open until the stop, as a conversion still at work would.
+            await new Promise<void>((resolve, reject) =>
+              signal.addEventListener('abort', () => (abortsWork ? reject(new Error('stopping')) : resolve()), { once: true }),
+            );
+          },
+        };
+        const { ids, position } = await append(saga, 3);
+        const r = runner(saga, { performConcurrency: 1 });
+        const logs = captureLogs();
+        try {
+          r.start();
+          await firstPerformStarted;
+          await r.stop();
+        } finally {
+          logs.restore();
+        }
+        const mine = logs.entries.filter((e) => e.context === `Processor:${name}`);
+        expect(mine).toContainEqual(expect.objectContaining({ level: 'log', message: expect.stringContaining('lease taken') }));
+        expect(mine.filter((e) => e.level === 'error' || e.level === 'warn')).toEqual([]);
+        expect(r.status()).toMatchObject({ state: 'stopped', lastError: null });
+        expect(performed).toEqual(ids.slice(0, 1));
+        expect(await r.storedCheckpoint()).not.toBe(position);
+
+        const next = runner(saga);
+        next.start();
+        expect(await next.waitFor(position, 10_000)).toBe(true);
+        expect(performed).toEqual([ids[0], ...ids]);
+        expect(await db.read((m) => m.countBy(DeadLetterRow, { processor: name }))).toBe(0);
+      });
+    }
 
     it('dead-letters a poison event after its retries while later events still flow', async () => {
       const projection = new CountingProjection(`p-${kind.name}-poison`, db);

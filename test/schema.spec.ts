@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ALL_ENTITIES } from '../src/database/all-entities.js';
+import { ALL_ENTITIES } from '../src/all-entities.js';
 import { openDatabase, type Database } from '../src/database/database.js';
 import { entityColumns } from '../src/database/entity-columns.js';
 import { applyMigrations, UnknownMigrationError } from '../src/database/migrate.js';

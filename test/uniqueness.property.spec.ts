@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { EVENT_STORE, type EventStore, type RecordedEvent, type StreamAppend } from '../src/event-store/event-store.port.js';
-import { accountNameKey, emailKey } from '../src/uniqueness/unique-keys.js';
+import { accountNameKey, emailKey } from '../src/shared/normalised-keys.js';
 import { startTestApp, type Response, type TestApp } from './support/app.js';
 import { eventStoreDbEnv, testDatabaseKinds, type TestDatabaseKind } from './support/databases.js';
 import { eventually } from './support/events.js';

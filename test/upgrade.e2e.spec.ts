@@ -4,7 +4,7 @@ import { Database, dataSourceOptions } from '../src/database/database.js';
 import { EVENT_STORE, NO_STREAM, type EventStore } from '../src/event-store/event-store.port.js';
 import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
 import { derivedRecordId } from '../src/shared/record-ids.js';
-import { CLAIMS_BACKFILL } from '../src/uniqueness/claims-backfill.js';
+import { CLAIMS_BACKFILL } from '../src/leads/claims-backfill.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { testDatabaseKinds, type TestDatabase, type TestDatabaseKind } from './support/databases.js';
 import { eventually, newEvent } from './support/events.js';

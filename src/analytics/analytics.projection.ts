@@ -2,7 +2,7 @@ import type { SqlRunner } from '../database/database.js';
 import type { Database } from '../database/database.js';
 import { placeholders, selectIn, upsertRows } from '../database/sql.js';
 import type { RecordedEvent } from '../event-store/event-store.port.js';
-import type { Processor } from '../event-store/processor.js';
+import type { Projection } from '../event-store/processor.js';
 
 export const ANALYTICS = 'qualification-analytics';
 
@@ -23,7 +23,7 @@ interface LeadMark {
  * deltas added with one upsert. Idempotent: lead events at or below the revision already counted
  * for that lead, and record creations already counted, are skipped.
  */
-export class AnalyticsProjection implements Processor {
+export class AnalyticsProjection implements Projection {
   readonly name = ANALYTICS;
   readonly eventTypes = ['LeadCreated', 'LeadUpdated', 'LeadQualified', 'LeadDisqualified', ...Object.keys(RECORD_COUNTER)];
 

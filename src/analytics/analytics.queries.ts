@@ -8,7 +8,7 @@ import { placeholder } from '../database/sql.js';
 import { ApiJsonOrCsvResponse } from '../http/api-headers.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../http/csv.js';
-import { ExportableQueryDto } from '../leads/lead-details/lead-queries.dto.js';
+import { ExportableQueryDto } from '../http/read-query.dto.js';
 import { ProjectionGate } from '../projections/projection-gate.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
 import { DomainError } from '../shared/domain-error.js';

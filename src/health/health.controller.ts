@@ -6,7 +6,7 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js
 import { Processors } from '../event-store/event-store.module.js';
 import { Public } from '../auth/public.decorator.js';
 import { problemResponse } from '../http/api-problems.decorator.js';
-import { ReadinessDto } from './readiness.dto.js';
+import { ReadinessDto } from '../http/readiness.dto.js';
 
 /** How long /health/ready waits for each dependency before it calls it down. */
 const PROBE_TIMEOUT_MS = 2_000;

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, ApiSchema, getSchemaPath } from '@nestjs/swagger';
-import { ReadinessChecksDto } from '../health/readiness.dto.js';
-import { DuplicateMatchesDto } from '../uniqueness/duplicate-matches.dto.js';
+import { DuplicateMatchesDto } from './duplicate-matches.dto.js';
+import { ReadinessChecksDto } from './readiness.dto.js';
 import { RATE_LIMIT_HEADERS, RETRY_AFTER_HEADER, type ResponseHeaders } from './api-headers.js';
 
 @ApiSchema({ name: 'ProblemFieldError' })

@@ -1,12 +1,12 @@
 import type { Command, CommandBus } from '@nestjs/cqrs';
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
-import { NotYetError, type Processor } from '../event-store/processor.js';
+import { NotYetError, type SagaProcessor } from '../event-store/processor.js';
 import { ExecuteLeadCommand } from '../leads/lead.commands.js';
 import type { LeadQualified } from '../leads/lead.events.js';
-import { CreateConversionRecords } from '../records/record.commands.js';
-import { recordPresence } from '../records/record-presence.js';
+import { recordPresence } from '../leads/record-presence.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { DomainError } from '../shared/domain-error.js';
+import { CreateConversionRecords } from './lead-conversion.commands.js';
 import { conversionSteps } from './lead-conversion.saga.js';
 
 export const LEAD_CONVERSION = 'lead-conversion';
@@ -22,7 +22,7 @@ const CONFLICT_RETRIES = 20;
  * outcome is recorded once per qualification — so a crash at any point is repaired by running the
  * event again, and the checkpoint moves only after every step succeeded.
  */
-export class LeadConversionProcessor implements Processor {
+export class LeadConversionProcessor implements SagaProcessor {
   readonly name = LEAD_CONVERSION;
   readonly eventTypes = ['LeadQualified'];
 

@@ -26,14 +26,14 @@ export function conversionSteps(qualified: LeadQualified['data']): ConversionSte
   if (plan.account.action === 'create') {
     creates.push({
       kind: 'account',
-      id: plan.account.id!,
+      id: plan.account.id,
       data: { name: lead.companyName!.trim(), website: lead.website ?? null, telephone: lead.businessPhone ?? null, ...address, primaryContactId: contactId, ...origin },
     });
   }
   if (plan.contact.action === 'create') {
     creates.push({
       kind: 'contact',
-      id: plan.contact.id!,
+      id: plan.contact.id,
       data: {
         firstName: lead.firstName ?? null,
         lastName: lead.lastName,
@@ -50,7 +50,7 @@ export function conversionSteps(qualified: LeadQualified['data']): ConversionSte
   if (plan.opportunity.action === 'create') {
     creates.push({
       kind: 'opportunity',
-      id: plan.opportunity.id!,
+      id: plan.opportunity.id,
       data: {
         name: lead.topic,
         customerId: accountId ?? contactId,

@@ -4,17 +4,17 @@ import { EVENT_STORE, NO_STREAM, WrongExpectedRevisionError, type EventStore, ty
 import { concurrencyConflict, decide, type Decision } from '../event-store/decider.js';
 import { readSettingInForce } from '../qualify-setting/qualify-lead-setting.commands.js';
 import { RECORD_KINDS, recordStream } from '../records/record-kinds.js';
-import { recordPresence } from '../records/record-presence.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { DomainError } from '../shared/domain-error.js';
 import { nameBasedId } from '../shared/record-ids.js';
 import { claimAppend, releaseAppend } from '../uniqueness/claim-appends.js';
-import { asMatches, liveHolders } from '../uniqueness/claim-holders.js';
 import { readClaims, type KeyClaims } from '../uniqueness/key-claims.js';
 import { noDuplicates, type DuplicateMatches, type ReleaseReason } from '../uniqueness/unique-key.events.js';
 import { isUniqueKeyStream, uniqueKey, type UniqueKey } from '../uniqueness/unique-keys.js';
+import { asMatches, liveHolders } from './claim-holders.js';
 import { decideLead, evolveLead, initialLead, type LeadCommand, type LeadState, type MissingLink } from './lead.decider.js';
 import { leadStream, type LeadFields, type LeadQualified } from './lead.events.js';
+import { recordPresence } from './record-presence.js';
 
 /** A lead command as the API gives it; qualification's setting is filled in by the handler. */
 export type LeadCommandInput = LeadCommand extends infer C ? (C extends { type: 'QualifyLead' } ? Omit<C, 'setting'> : C) : never;

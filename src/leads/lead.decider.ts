@@ -5,6 +5,7 @@ import type {
   DisqualifyReason,
   LeadEvent,
   LeadFields,
+  LeadQualified,
   LeadStatus,
   PlannedRecord,
   QualificationPlan,
@@ -211,73 +212,118 @@ function changedFields(state: OpenLead, changes: Partial<LeadFields> & { statusR
   return changed as Partial<LeadFields> & { statusReason?: StatusReason };
 }
 
-function qualify(command: Extract<LeadCommand, { type: 'QualifyLead' }>, state: OpenLead, ctx: { userId: string; now: Date }): LeadEvent {
+type QualifyLead = Extract<LeadCommand, { type: 'QualifyLead' }>;
+type Selection = { account: boolean; contact: boolean; opportunity: boolean };
+type LinkedIds = { account: string | undefined; contact: string | undefined };
+
+/**
+ * The rules of qualification, in the order their refusals take precedence: the setting is the one
+ * the client saw; the setting, or else the salesperson, selects the records; linked records exist;
+ * the plan says what becomes of each record; what it creates duplicates nothing unless the user
+ * overrides.
+ */
+function qualify(command: QualifyLead, state: OpenLead, ctx: { userId: string; now: Date }): LeadQualified {
   const { setting } = command;
-  const settingError = (code: DomainErrorCode, message: string) =>
-    new DomainError(code, message, { setting: { createRecordsByDefault: setting.createRecordsByDefault, version: setting.version } });
-
-  if (command.expectedSettingVersion !== undefined && command.expectedSettingVersion !== setting.version) {
-    throw settingError('QUALIFY_SETTING_CHANGED', `the qualify-lead setting is at version ${setting.version}, not ${command.expectedSettingVersion}`);
-  }
-  const choices = [command.createAccount, command.createContact, command.createOpportunity];
-  let selection: { account: boolean; contact: boolean; opportunity: boolean };
-  let decidedBy: DecidedBy;
-  if (setting.createRecordsByDefault) {
-    if (choices.some((c) => c === false)) {
-      throw settingError('QUALIFY_SETTING_CHANGED', 'the setting creates account, contact and opportunity by default; a narrower selection is not allowed');
-    }
-    selection = { account: true, contact: true, opportunity: true };
-    decidedBy = 'setting';
-  } else {
-    if (choices.some((c) => typeof c !== 'boolean')) {
-      throw settingError('RECORD_SELECTION_REQUIRED', 'the setting asks the salesperson to choose: give createAccount, createContact and createOpportunity');
-    }
-    selection = { account: command.createAccount!, contact: command.createContact!, opportunity: command.createOpportunity! };
-    decidedBy = 'salesperson';
-  }
-
+  checkSettingVersion(command);
+  const { selection, decidedBy } = decideSelection(command);
   requireLinks(command);
-  const { fields } = state;
-  const q = command.qualificationId;
-  // Record ids are lower-case stream names; links stored before they were normalised may not be.
-  const existingAccountId = (command.existingAccountId ?? fields.existingAccountId ?? state.convertedAccountId)?.toLowerCase();
-  const existingContactId = (command.existingContactId ?? fields.existingContactId ?? state.convertedContactId)?.toLowerCase();
-  const hasCompany = !!fields.companyName?.trim();
-
-  let account: PlannedRecord = { action: 'none', id: null };
-  if (existingAccountId) account = { action: 'existing', id: existingAccountId };
-  else if (selection.account && hasCompany) account = { action: 'create', id: derivedRecordId(q, 'account') };
-  else if (selection.account && decidedBy === 'salesperson') {
-    throw new DomainError('COMPANY_NAME_REQUIRED', 'an account can only be created from a lead with a company name');
-  }
-  const contact: PlannedRecord = existingContactId
-    ? { action: 'existing', id: existingContactId }
-    : selection.contact
-      ? { action: 'create', id: derivedRecordId(q, 'contact') }
-      : { action: 'none', id: null };
-  const opportunity: PlannedRecord = selection.opportunity ? { action: 'create', id: derivedRecordId(q, 'opportunity') } : { action: 'none', id: null };
-  const plan: QualificationPlan = { account, contact, opportunity };
-  // Linking existing records (given or reused) creates nothing, so it can duplicate nothing.
-  const accounts = account.action === 'create' ? (command.duplicates?.accounts ?? []) : [];
-  const contacts = contact.action === 'create' ? (command.duplicates?.contacts ?? []) : [];
-  if ((accounts.length || contacts.length) && !command.ignoreDuplicates) {
-    throw duplicatesFound('records like the ones this qualification would create exist or are being created; link them (existingAccountId, existingContactId) or set ignoreDuplicates', { ...noDuplicates(), accounts, contacts });
-  }
-  const ignored = [...accounts, ...contacts].map((r) => r.id);
-
+  const plan = planRecords(command.qualificationId, selection, decidedBy, linkedIds(command, state), state.fields);
+  const ignored = checkRecordDuplicates(command, plan);
   return {
     type: 'LeadQualified',
     data: {
       leadId: state.id,
-      qualificationId: q,
+      qualificationId: command.qualificationId,
       plan,
       decidedBy,
       settingVersion: setting.version,
       createRecordsByDefault: setting.createRecordsByDefault,
       qualifiedBy: ctx.userId,
       qualifiedAt: ctx.now.toISOString(),
-      lead: fields,
-      ...(ignored.length ? { ignoredDuplicates: ignored } : {}),
+      lead: state.fields,
+      ...ignored,
     },
   };
+}
+
+/** The client's choice was made under the setting it saw: under another one it must ask again. */
+function checkSettingVersion({ setting, expectedSettingVersion }: QualifyLead): void {
+  if (expectedSettingVersion !== undefined && expectedSettingVersion !== setting.version) {
+    throw settingError(setting, 'QUALIFY_SETTING_CHANGED', `the qualify-lead setting is at version ${setting.version}, not ${expectedSettingVersion}`);
+  }
+}
+
+/**
+ * Under Yes the setting creates all three records, and a narrower choice means the client believes
+ * the setting is No; under No the salesperson must choose each of the three.
+ */
+function decideSelection({ setting, createAccount, createContact, createOpportunity }: QualifyLead): { selection: Selection; decidedBy: DecidedBy } {
+  if (setting.createRecordsByDefault) {
+    if ([createAccount, createContact, createOpportunity].some((c) => c === false)) {
+      throw settingError(setting, 'QUALIFY_SETTING_CHANGED', 'the setting creates account, contact and opportunity by default; a narrower selection is not allowed');
+    }
+    return { selection: { account: true, contact: true, opportunity: true }, decidedBy: 'setting' };
+  }
+  if (typeof createAccount !== 'boolean' || typeof createContact !== 'boolean' || typeof createOpportunity !== 'boolean') {
+    throw settingError(setting, 'RECORD_SELECTION_REQUIRED', 'the setting asks the salesperson to choose: give createAccount, createContact and createOpportunity');
+  }
+  return { selection: { account: createAccount, contact: createContact, opportunity: createOpportunity }, decidedBy: 'salesperson' };
+}
+
+/** The client shows the setting in force with the refusal, so that the salesperson can choose again. */
+function settingError(setting: SettingInForce, code: DomainErrorCode, message: string): DomainError {
+  return new DomainError(code, message, { setting: { createRecordsByDefault: setting.createRecordsByDefault, version: setting.version } });
+}
+
+/**
+ * The account and contact to link instead of creating: given with the command, else on the lead,
+ * else those of the last qualification (LeadState says why they are reused).
+ */
+function linkedIds(command: QualifyLead, state: OpenLead): LinkedIds {
+  const { fields } = state;
+  // Record ids are lower-case stream names; links stored before they were normalised may not be.
+  return {
+    account: (command.existingAccountId ?? fields.existingAccountId ?? state.convertedAccountId)?.toLowerCase(),
+    contact: (command.existingContactId ?? fields.existingContactId ?? state.convertedContactId)?.toLowerCase(),
+  };
+}
+
+/**
+ * A linked record is reused, whatever the selection; a selected one is created under an id derived
+ * from the qualification, so that a repeated decision plans the same records.
+ */
+function planRecords(qualificationId: string, selection: Selection, decidedBy: DecidedBy, linked: LinkedIds, fields: LeadFields): QualificationPlan {
+  return {
+    account: linked.account ? linkedRecord(linked.account) : selection.account ? planNewAccount(qualificationId, decidedBy, fields) : noRecord(),
+    contact: linked.contact ? linkedRecord(linked.contact) : selection.contact ? newRecord(qualificationId, 'contact') : noRecord(),
+    opportunity: selection.opportunity ? newRecord(qualificationId, 'opportunity') : noRecord(),
+  };
+}
+
+/**
+ * An account is named after the lead's company. Without one, the setting's default creates none;
+ * a salesperson who asked for one is told why not.
+ */
+function planNewAccount(qualificationId: string, decidedBy: DecidedBy, fields: LeadFields): PlannedRecord {
+  if (fields.companyName?.trim()) return newRecord(qualificationId, 'account');
+  if (decidedBy === 'salesperson') throw new DomainError('COMPANY_NAME_REQUIRED', 'an account can only be created from a lead with a company name');
+  return noRecord();
+}
+
+const newRecord = (qualificationId: string, kind: 'account' | 'contact' | 'opportunity'): PlannedRecord => ({ action: 'create', id: derivedRecordId(qualificationId, kind) });
+const linkedRecord = (id: string): PlannedRecord => ({ action: 'existing', id });
+const noRecord = (): PlannedRecord => ({ action: 'none', id: null });
+
+/**
+ * Records like the ones the plan creates, found on their keys' claims: refused unless the user
+ * overrides, and then the event names them. Linking creates nothing, so it can duplicate nothing.
+ */
+function checkRecordDuplicates(command: QualifyLead, plan: QualificationPlan): { ignoredDuplicates?: string[] } {
+  const accounts = plan.account.action === 'create' ? (command.duplicates?.accounts ?? []) : [];
+  const contacts = plan.contact.action === 'create' ? (command.duplicates?.contacts ?? []) : [];
+  if ((accounts.length || contacts.length) && !command.ignoreDuplicates) {
+    throw duplicatesFound('records like the ones this qualification would create exist or are being created; link them (existingAccountId, existingContactId) or set ignoreDuplicates', { ...noDuplicates(), accounts, contacts });
+  }
+  const ignored = [...accounts, ...contacts].map((r) => r.id);
+  return ignored.length ? { ignoredDuplicates: ignored } : {};
 }

@@ -1,14 +1,16 @@
 import type { QualifyLeadSetting } from '../qualify-setting/qualify-lead-setting.decider.js';
+import type { PurchaseTimeframe } from '../shared/purchase-timeframes.js';
+
+// A lead field's vocabulary like the others here, though defined in shared/ for the opportunity.
+export { PURCHASE_TIMEFRAMES, type PurchaseTimeframe } from '../shared/purchase-timeframes.js';
 
 export const LEAD_SOURCES = ['Advertisement', 'EmployeeReferral', 'ExternalReferral', 'Partner', 'PublicRelations', 'Seminar', 'TradeShow', 'Web', 'WordOfMouth', 'Other'] as const;
 export const RATINGS = ['Hot', 'Warm', 'Cold'] as const;
-export const PURCHASE_TIMEFRAMES = ['Immediate', 'ThisQuarter', 'NextQuarter', 'ThisYear', 'Unknown'] as const;
 export const OPEN_REASONS = ['New', 'Contacted'] as const;
 export const DISQUALIFY_REASONS = ['Lost', 'CannotContact', 'NoLongerInterested', 'Canceled'] as const;
 
 export type LeadSource = (typeof LEAD_SOURCES)[number];
 export type Rating = (typeof RATINGS)[number];
-export type PurchaseTimeframe = (typeof PURCHASE_TIMEFRAMES)[number];
 export type DisqualifyReason = (typeof DISQUALIFY_REASONS)[number];
 export type LeadStatus = 'Open' | 'Qualified' | 'Disqualified';
 export type StatusReason = (typeof OPEN_REASONS)[number] | 'Qualified' | DisqualifyReason;
@@ -39,11 +41,13 @@ export interface LeadFields {
   existingContactId?: string | null;
 }
 
-export type RecordAction = 'create' | 'existing' | 'none';
-export interface PlannedRecord {
-  action: RecordAction;
-  id: string | null;
-}
+/**
+ * What a qualification does about one kind of record: create it under a new id, link an existing
+ * one, or neither. `id: null` stays in the `none` case because LeadQualified events in the log
+ * carry it: this type only says which combinations occur, the JSON keeps its shape.
+ */
+export type PlannedRecord = { action: 'create'; id: string } | { action: 'existing'; id: string } | { action: 'none'; id: null };
+export type RecordAction = PlannedRecord['action'];
 export interface QualificationPlan {
   account: PlannedRecord;
   contact: PlannedRecord;

@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Database } from '../database/database.js';
 import { Processors } from '../event-store/event-store.module.js';
+import { ClaimsBackfill } from './claims-backfill.js';
 import { ConversionOutcomes } from './conversion-outcomes.js';
 import { ExecuteLeadCommandHandler } from './lead.commands.js';
 import { LeadDetailsRow } from './lead-details/lead-details.entity.js';
@@ -14,7 +15,7 @@ import { LeadsController } from './leads.controller.js';
 @Module({
   imports: [CqrsModule, TypeOrmModule.forFeature([LeadDetailsRow])],
   controllers: [LeadsController, LeadQueriesController],
-  providers: [ExecuteLeadCommandHandler, GetLeadHandler, ListLeadsHandler, GetLeadHistoryHandler, ConversionOutcomes],
+  providers: [ExecuteLeadCommandHandler, GetLeadHandler, ListLeadsHandler, GetLeadHistoryHandler, ConversionOutcomes, ClaimsBackfill],
 })
 export class LeadsModule implements OnModuleInit {
   constructor(

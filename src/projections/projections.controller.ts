@@ -5,6 +5,7 @@ import { Database } from '../database/database.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { Processors } from '../event-store/event-store.module.js';
 import { CheckpointRow, DeadLetterRow } from '../event-store/processor.entities.js';
+import { isSaga } from '../event-store/processor.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { BodyOptional } from '../http/validation.js';
 import { DomainError } from '../shared/domain-error.js';
@@ -42,7 +43,7 @@ export class ProjectionsController {
       const rebuilding = !!row?.rebuildTarget;
       return {
         name: runner.name,
-        kind: runner.processor.reset ? 'projection' : 'saga',
+        kind: isSaga(runner.processor) ? 'saga' : 'projection',
         checkpoint,
         head,
         lag: (BigInt(head) > BigInt(checkpoint) ? BigInt(head) - BigInt(checkpoint) : 0n).toString(),
@@ -69,7 +70,7 @@ export class ProjectionsController {
   async rebuild(@Param('name') name: string, @Body() _options: RebuildProjectionDto) {
     const runner = this.processors.get(name);
     if (!runner) throw new DomainError('NOT_FOUND', `no projection named ${name}`);
-    if (!runner.processor.reset) throw new DomainError('NOT_REBUILDABLE', `${name} is not a projection; it cannot be rebuilt`);
+    if (isSaga(runner.processor)) throw new DomainError('NOT_REBUILDABLE', `${name} is not a projection; it cannot be rebuilt`);
     const head = await this.store.headPosition();
     await runner.rebuild(head);
     return { name, status: 'rebuilding', target: head };

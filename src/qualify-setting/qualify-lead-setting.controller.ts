@@ -8,8 +8,8 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js
 import { ApiResponseHeaders, ETAG_HEADER as VERSION_ETAG } from '../http/api-headers.js';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { parseIfMatch, versionETag } from '../http/params.js';
+import { ReadQueryDto } from '../http/read-query.dto.js';
 import { Ctx } from '../http/request-context.js';
-import { ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { readSettingInForce, UpdateQualifyLeadSetting, type SettingResult } from './qualify-lead-setting.commands.js';

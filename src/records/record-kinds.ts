@@ -1,5 +1,4 @@
-import { accountNameKey, emailKey as contactEmailKey } from '../uniqueness/unique-keys.js';
-import { contactNameKey, lastNameKey } from './search-keys.js';
+import { accountNameKey, contactNameKey, emailKey as contactEmailKey, lastNameKey } from '../shared/normalised-keys.js';
 
 /**
  * The three kinds of record a qualification creates. Each is an aggregate with one stream

@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { PURCHASE_TIMEFRAMES } from '../leads/lead.events.js';
+import { PURCHASE_TIMEFRAMES } from '../shared/purchase-timeframes.js';
 import type { RecordKind } from './record-kinds.js';
 
 /**

@@ -3,7 +3,6 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Database } from '../database/database.js';
 import { Processors } from '../event-store/event-store.module.js';
-import { CreateConversionRecordsHandler } from './record.commands.js';
 import { AccountRow, ContactRow, OpportunityRow } from './records.entities.js';
 import { RecordsProjection } from './records.projection.js';
 import { GetRecordHandler, ListRecordsHandler, RECORD_CONTROLLERS } from './records.queries.js';
@@ -11,7 +10,7 @@ import { GetRecordHandler, ListRecordsHandler, RECORD_CONTROLLERS } from './reco
 @Module({
   imports: [CqrsModule, TypeOrmModule.forFeature([AccountRow, ContactRow, OpportunityRow])],
   controllers: RECORD_CONTROLLERS,
-  providers: [CreateConversionRecordsHandler, ListRecordsHandler, GetRecordHandler],
+  providers: [ListRecordsHandler, GetRecordHandler],
 })
 export class RecordsModule implements OnModuleInit {
   constructor(

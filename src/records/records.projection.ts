@@ -2,7 +2,7 @@ import type { SqlRunner } from '../database/database.js';
 import type { Database } from '../database/database.js';
 import { upsertRows } from '../database/sql.js';
 import type { RecordedEvent } from '../event-store/event-store.port.js';
-import type { Processor } from '../event-store/processor.js';
+import type { Projection } from '../event-store/processor.js';
 import { RECORD_EVENT_TYPES, RECORD_KINDS } from './record-kinds.js';
 
 export const RECORDS = 'customer-records';
@@ -11,7 +11,7 @@ export const RECORDS = 'customer-records';
  * accounts, contacts, opportunities: one row per record, written once (ON CONFLICT DO NOTHING),
  * so the same creation applied twice changes nothing.
  */
-export class RecordsProjection implements Processor {
+export class RecordsProjection implements Projection {
   readonly name = RECORDS;
   readonly eventTypes = RECORD_EVENT_TYPES;
 

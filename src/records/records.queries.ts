@@ -11,7 +11,7 @@ import { ApiProblems } from '../http/api-problems.decorator.js';
 import { csvStream, wantsCsv } from '../http/csv.js';
 import { CursorCodec, orderBy, Where, type Sort } from '../http/pagination.js';
 import { RecordIdPipe } from '../http/params.js';
-import { ExportableQueryDto, ReadQueryDto } from '../leads/lead-details/lead-queries.dto.js';
+import { ExportableQueryDto, ReadQueryDto } from '../http/read-query.dto.js';
 import { ReadsProjections } from '../projections/reads-projections.js';
 import { notFound } from '../shared/domain-error.js';
 import { RECORD_KINDS, type RecordKind } from './record-kinds.js';

@@ -1,20 +1,8 @@
-import { accountNameKey } from '../uniqueness/unique-keys.js';
-
 /**
- * Keys the "find a record to link" searches match by prefix (GET /accounts?q=, /contacts?q=).
- * Names are normalised as account names are for uniqueness (trimmed, inner white space collapsed,
- * lower-cased), so what the salesperson types compares with one key whatever the spacing or case.
- */
-export const contactNameKey = (firstName: string | null | undefined, lastName: string | null | undefined): string | null =>
-  accountNameKey([firstName, lastName].filter((part) => part).join(' '));
-
-/** A contact is also found by its last name: people are looked up by it as often as by first. */
-export const lastNameKey = (lastName: string | null | undefined): string | null => accountNameKey(lastName);
-
-/**
- * What was typed, as a prefix of those keys: leading white space dropped, runs collapsed, lower-
- * cased. A trailing space is kept (as one): "acme " must not find "Acmeco". Null when nothing
- * but white space was typed.
+ * What was typed, as a prefix of the keys the "find a record to link" searches match (GET
+ * /accounts?q=, /contacts?q=; normalised-keys.ts in src/shared/): leading white space dropped,
+ * runs collapsed, lower-cased. A trailing space is kept (as one): "acme " must not find "Acmeco".
+ * Null when nothing but white space was typed.
  */
 export function searchPrefix(q: string): string | null {
   const prefix = q.replace(/^\s+/, '').replace(/\s+/g, ' ').toLowerCase();

@@ -2,6 +2,14 @@ import { NO_STREAM, type EventStore, type ExpectedRevision, type RecordedEvent }
 import type { UniqueKeyClaimed, UniqueKeyEvent } from './unique-key.events.js';
 import { uniqueKeyStream, type UniqueKey } from './unique-keys.js';
 
+/**
+ * How long a claim whose owner event is not in the log still holds its key. Where the claim and
+ * its owner are appended in one transaction (the SQL store) an owner is never missing; on
+ * EventStoreDB they are two appends, and a crash between them leaves a claim that must not block
+ * the key for ever. Far longer than any command takes between its two appends.
+ */
+export const CLAIM_TTL_MS = 120_000;
+
 export interface Claim {
   eventId: string;
   /** When the claimer's command was accepted: a claim whose owner never came lapses after the TTL. */

@@ -1,8 +1,7 @@
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
-import type { Processor } from '../event-store/processor.js';
+import type { SagaProcessor } from '../event-store/processor.js';
 import { releaseAppend } from './claim-appends.js';
-import { CLAIM_TTL_MS } from './claim-holders.js';
-import { readClaims } from './key-claims.js';
+import { CLAIM_TTL_MS, readClaims } from './key-claims.js';
 import type { UniqueKeyClaimed } from './unique-key.events.js';
 
 export const LAPSED_CLAIMS = 'lapsed-claims';
@@ -16,7 +15,7 @@ export const CLAIMS_USER = 'system:uniqueness';
  * is in the log (then there is nothing to do) or the time is up (then it releases the claim).
  * Registered only for such stores: on the SQL store a claim and its owner commit together.
  */
-export class LapsedClaimsProcessor implements Processor {
+export class LapsedClaimsProcessor implements SagaProcessor {
   readonly name = LAPSED_CLAIMS;
   readonly eventTypes = ['UniqueKeyClaimed'];
 
@@ -35,6 +34,8 @@ export class LapsedClaimsProcessor implements Processor {
       const left = deadline - Date.now();
       if (left <= 0) break;
       await pause(Math.min(left, this.options.pollMs), signal);
+      // Stopping: leave the claim to the next lease holder, which performs this event again.
+      if (signal.aborted) return;
     }
     const claims = await readClaims(this.store, { kind: claim.kind, key: claim.key });
     // The record may hold a newer claim (a lead reopened since): only this one lapsed.
@@ -45,17 +46,18 @@ export class LapsedClaimsProcessor implements Processor {
   }
 }
 
+/** Resolves after `ms`, or at once when the runner stops (the caller then checks the signal). */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('stopping'));
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new Error('stopping'));
-    };
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { accountNameKey, emailKey } from '../shared/normalised-keys.js';
 
 /**
  * The uniqueness rules (the defaults Dynamics 365 publishes): accounts by name, contacts by
@@ -12,18 +13,6 @@ export interface UniqueKey {
   kind: UniqueKeyKind;
   /** The normalised value: what two records must share to be duplicates. */
   key: string;
-}
-
-/** Account names: case, surrounding and repeated inner white space ignored. */
-export function accountNameKey(name: string | null | undefined): string | null {
-  const key = name?.trim().replace(/\s+/g, ' ').toLowerCase();
-  return key ? key : null;
-}
-
-/** E-mail addresses: case and surrounding space ignored. */
-export function emailKey(email: string | null | undefined): string | null {
-  const key = email?.trim().toLowerCase();
-  return key ? key : null;
 }
 
 export function uniqueKey(kind: UniqueKeyKind, value: string | null | undefined): UniqueKey | null {

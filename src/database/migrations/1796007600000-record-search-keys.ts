@@ -1,6 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { contactNameKey, lastNameKey } from '../../records/search-keys.js';
-import { accountNameKey } from '../../uniqueness/unique-keys.js';
+import { accountNameKey, contactNameKey, lastNameKey } from '../../shared/normalised-keys.js';
 
 /**
  * GET /accounts?q= and /contacts?q= find records to link by a prefix of their name (contacts: or

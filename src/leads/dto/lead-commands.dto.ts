@@ -3,7 +3,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsUUID, Mi
 import { DISQUALIFY_REASONS, type DisqualifyReason } from '../lead.events.js';
 import { ProblemFieldErrorDto, ProblemSettingDto } from '../../http/api-problems.decorator.js';
 import { BodyOptional } from '../../http/validation.js';
-import { DuplicateMatchesDto } from '../../uniqueness/duplicate-matches.dto.js';
+import { DuplicateMatchesDto } from '../../http/duplicate-matches.dto.js';
 import { OmittableNotNull } from './lead-fields.dto.js';
 import { QualificationAcceptedDto, QualificationOutcomeDto } from './qualification-accepted.dto.js';
 

@@ -3,7 +3,7 @@ import type { Database } from '../../database/database.js';
 import { selectIn, updateChangedColumns, upsertRows } from '../../database/sql.js';
 import { LEAD_DETAILS_COLUMNS, LEAD_DETAILS_INDEXES } from './lead-details.entity.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
-import type { Processor } from '../../event-store/processor.js';
+import type { Projection } from '../../event-store/processor.js';
 import type { LeadEvent, LeadFields } from '../lead.events.js';
 
 export const LEAD_DETAILS = 'lead-details';
@@ -47,7 +47,7 @@ const EVENT_TYPES = ['LeadCreated', 'LeadUpdated', 'LeadQualified', 'LeadConvers
  * Idempotent: an event whose stream revision is not above the row's version is skipped, and an
  * upsert never replaces a row with an older version.
  */
-export class LeadDetailsProjection implements Processor {
+export class LeadDetailsProjection implements Projection {
   readonly name = LEAD_DETAILS;
   readonly eventTypes = EVENT_TYPES;
 

@@ -11,7 +11,8 @@ import { ReadsProjections } from '../../projections/reads-projections.js';
 import { LEAD_DETAILS } from './lead-details.projection.js';
 import { GetLead, GetLeadHistory, ListLeads } from './lead-details.queries.js';
 import { LeadDto, LeadHistoryDto, LeadPageDto } from '../dto/lead-view.dto.js';
-import { ListLeadsDto, ReadQueryDto } from './lead-queries.dto.js';
+import { ReadQueryDto } from '../../http/read-query.dto.js';
+import { ListLeadsDto } from './lead-queries.dto.js';
 import { flattenLead, LEAD_CSV_COLUMNS } from './lead-view.js';
 
 @ApiTags('leads')

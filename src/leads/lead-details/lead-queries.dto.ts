@@ -1,20 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ExportableQueryDto } from '../../http/read-query.dto.js';
 import { LEAD_SOURCES, RATINGS } from '../lead.events.js';
-
-/** Every query takes minPosition (read-your-writes); the interceptor acts on it. */
-export class ReadQueryDto {
-  @ApiPropertyOptional({ description: 'a position from a command response' }) @IsOptional() @Matches(/^\d{1,20}$/) minPosition?: string;
-}
-
-/** A query that can also answer CSV: `?format=csv` for a plain download link, same as `Accept: text/csv`. */
-export class ExportableQueryDto extends ReadQueryDto {
-  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv: the same as Accept: text/csv (a download link needs no header); json: JSON whatever Accept says' })
-  @IsOptional()
-  @IsIn(['json', 'csv'])
-  format?: 'json' | 'csv';
-}
 
 export const LEAD_SORTS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'lastName', '-lastName', 'topic', '-topic'] as const;
 

@@ -2,7 +2,7 @@ import type { SqlRunner } from '../../database/database.js';
 import type { Database } from '../../database/database.js';
 import { upsertRows } from '../../database/sql.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
-import type { Processor } from '../../event-store/processor.js';
+import type { Projection } from '../../event-store/processor.js';
 
 export const SETTING_HISTORY = 'qualify-setting-history';
 
@@ -11,7 +11,7 @@ export const SETTING_HISTORY = 'qualify-setting-history';
  * the same version twice is cut to one row first: PostgreSQL refuses an upsert that touches a row
  * twice.
  */
-export class SettingHistoryProjection implements Processor {
+export class SettingHistoryProjection implements Projection {
   readonly name = SETTING_HISTORY;
   readonly eventTypes = ['QualifyLeadSettingUpdated'];
 

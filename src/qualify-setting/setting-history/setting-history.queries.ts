@@ -6,7 +6,7 @@ import { CanRead } from '../../auth/roles.decorator.js';
 import { Database } from '../../database/database.js';
 import { placeholder } from '../../database/sql.js';
 import { ApiProblems } from '../../http/api-problems.decorator.js';
-import { ReadQueryDto } from '../../leads/lead-details/lead-queries.dto.js';
+import { ReadQueryDto } from '../../http/read-query.dto.js';
 import { ProjectionGate } from '../../projections/projection-gate.js';
 import { ReadsProjections } from '../../projections/reads-projections.js';
 import { DomainError } from '../../shared/domain-error.js';

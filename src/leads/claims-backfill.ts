@@ -3,12 +3,12 @@ import { Database } from '../database/database.js';
 import { placeholder } from '../database/sql.js';
 import { Checkpoints } from '../event-store/checkpoints.js';
 import { comparePositions, EVENT_STORE, START, type EventStore, type EventMetadata, type RecordedEvent, type StreamAppend } from '../event-store/event-store.port.js';
-import { leadStream, type LeadQualified } from '../leads/lead.events.js';
 import { recordStream } from '../records/record-kinds.js';
 import { nameBasedId } from '../shared/record-ids.js';
-import { claimAppend, type ClaimFields } from './claim-appends.js';
-import { expectedRevisionOf, foldClaims } from './key-claims.js';
-import { uniqueKey, uniqueKeyStream, type UniqueKey } from './unique-keys.js';
+import { claimAppend, type ClaimFields } from '../uniqueness/claim-appends.js';
+import { expectedRevisionOf, foldClaims } from '../uniqueness/key-claims.js';
+import { uniqueKey, uniqueKeyStream, type UniqueKey } from '../uniqueness/unique-keys.js';
+import { leadStream, type LeadQualified } from './lead.events.js';
 
 /** Its row in `checkpoints` marks the backfill done (the position is the head it covered). */
 export const CLAIMS_BACKFILL = 'uniqueness-backfill';

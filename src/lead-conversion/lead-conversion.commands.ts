@@ -4,9 +4,9 @@ import { concurrencyConflict, decide } from '../event-store/decider.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { decideLead, evolveLead, initialLead, type LeadCommand } from '../leads/lead.decider.js';
 import { leadStream } from '../leads/lead.events.js';
+import { decideRecord, evolveRecord, initialRecord, type CreateRecord } from '../records/record.decider.js';
+import { recordStream } from '../records/record-kinds.js';
 import type { CommandContext } from '../shared/command-context.js';
-import { decideRecord, evolveRecord, initialRecord, type CreateRecord } from './record.decider.js';
-import { recordStream } from './record-kinds.js';
 
 /**
  * Creates a qualification's records and records the lead's conversion as completed: every

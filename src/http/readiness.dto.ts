@@ -26,7 +26,11 @@ const PROCESSORS = {
   example: { status: 'up', 'lead-details': 'running', 'lead-conversion': 'standby' },
 };
 
-/** The checks of /health/ready as @nestjs/terminus reports them (each present when run). */
+/**
+ * The checks of /health/ready as @nestjs/terminus reports them (each present when run). In http/
+ * because a 503 NOT_READY problem carries them too (ProblemDetailsDto), and the HTTP edge imports
+ * no feature folder.
+ */
 @ApiSchema({ name: 'ReadinessChecks' })
 export class ReadinessChecksDto {
   @ApiPropertyOptional({ type: DatabaseCheckDto }) database?: DatabaseCheckDto;

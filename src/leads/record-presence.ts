@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
-import { leadStream } from '../leads/lead.events.js';
-import { RECORD_KINDS, recordStream, type RecordKind } from './record-kinds.js';
+import { RECORD_KINDS, recordStream, type RecordKind } from '../records/record-kinds.js';
+import { leadStream } from './lead.events.js';
 
 /** How a qualification stands in its lead's stream. */
 export type QualificationOutcome = 'absent' | 'converting' | 'completed' | 'failed';

@@ -1,20 +1,12 @@
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
 import { fold } from '../event-store/decider.js';
-import { evolveLead, initialLead } from '../leads/lead.decider.js';
-import { leadStream } from '../leads/lead.events.js';
 import { RECORD_KINDS, recordStream } from '../records/record-kinds.js';
-import { qualificationOutcome } from '../records/record-presence.js';
-import type { Claim, KeyClaims } from './key-claims.js';
-import { noDuplicates, type DuplicateMatches } from './unique-key.events.js';
-import { emailKey } from './unique-keys.js';
-
-/**
- * How long a claim whose owner event is not in the log still holds its key. Where the claim and
- * its owner are appended in one transaction (the SQL store) an owner is never missing; on
- * EventStoreDB they are two appends, and a crash between them leaves a claim that must not block
- * the key for ever. Far longer than any command takes between its two appends.
- */
-export const CLAIM_TTL_MS = 120_000;
+import { emailKey } from '../shared/normalised-keys.js';
+import { CLAIM_TTL_MS, type Claim, type KeyClaims } from '../uniqueness/key-claims.js';
+import { noDuplicates, type DuplicateMatches } from '../uniqueness/unique-key.events.js';
+import { evolveLead, initialLead } from './lead.decider.js';
+import { leadStream } from './lead.events.js';
+import { qualificationOutcome } from './record-presence.js';
 
 /** A claim that holds its key now, as a DUPLICATES_FOUND shows it. */
 export interface Holder {

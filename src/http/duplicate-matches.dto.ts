@@ -1,6 +1,9 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
-/** The matches a 409 DUPLICATES_FOUND names (unique-key.events.ts), for the OpenAPI document. */
+/**
+ * The matches a 409 DUPLICATES_FOUND names (unique-key.events.ts), for the OpenAPI document. In
+ * http/ because ProblemDetailsDto names them, and the HTTP edge imports no feature folder.
+ */
 @ApiSchema({ name: 'AccountMatch' })
 export class AccountMatchDto {
   @ApiProperty({ format: 'uuid' }) id: string;
