@@ -1,20 +1,34 @@
 /**
- * Writes realistic lead streams straight into the event store's tables (events), for
- * the rebuild and query scenarios. Every event is produced by the service's own pure deciders and
- * saga steps (lead.decider.ts, lead-conversion.saga.ts, record.decider.ts), so the shapes are
- * exactly what the service appends. Per lead: LeadCreated; 2 % are then qualified (LeadQualified,
- * AccountCreated, ContactCreated, OpportunityCreated, LeadConversionCompleted), 1 % disqualified,
- * 2 % updated (status reason Contacted): 1.13 events per lead (1,000,000 leads: 1,130,000 events).
+ * Appends realistic lead streams to the service's log through its event store port
+ * (EventStore.appendToStreams of src/event-store/sql/sql-event-store.ts, on the service's own
+ * Database), for the rebuild and query scenarios: the bench writes no table of the service itself.
+ * Every event is produced by the service's own pure deciders and saga steps (lead.decider.ts,
+ * lead-conversion.saga.ts, record.decider.ts), so the shapes are exactly what the service appends.
+ * Per lead: LeadCreated; 2 % are then qualified (LeadQualified, AccountCreated, ContactCreated,
+ * OpportunityCreated, LeadConversionCompleted), 1 % disqualified, 2 % updated (status reason
+ * Contacted): 1.13 events per lead (1,000,000 leads: 1,130,000 events).
  * Times spread over the past 365 days. Event, lead and qualification ids are UUIDv7 of the event's
  * time, as the service makes them (a lead created with a client-chosen id keeps that id instead).
  *
- * Inserts are batched (one transaction per block of 1,000 leads, ~1,130 events) and timed on their
- * own, which gives the raw batched insert rate of this database on this machine.
+ * Appends are batched: one appendToStreams call per block of 1,000 leads (one transaction on the
+ * SQL store, ~1,130 events in ~1,060 new streams, each appended at NO_STREAM), timed on their own,
+ * which gives the rate of the port's batched append on this database and machine. Each stream's
+ * events are contiguous in the log (a lead's, then the records of its qualification, lead by
+ * lead); the events themselves, their ids, metadata and times (metadata.at, which the projections
+ * read) are those of the generator that wrote rows itself. `events.created_at` is the store's: the
+ * time of the append.
+ *
+ * On PostgreSQL without statistics on `events` (autovacuum off, no ANALYZE yet), the store reads
+ * the revisions of the ~1,060 streams of a call with a sequential scan of the whole log, so each
+ * call costs more as the log grows: 1,000,000 leads took 11.5 min there, against under a minute on
+ * SQLite (November 2026, loaded 2-core host).
  */
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import Database from 'better-sqlite3';
-import pg from 'pg';
+import type { DatabaseConfig } from '../src/config/config.js';
+import { openDatabase } from '../src/database/database.js';
+import { NO_STREAM, type EventStore, type NewEvent, type StreamAppend } from '../src/event-store/event-store.port.js';
+import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
 import { conversionSteps } from '../src/lead-conversion/lead-conversion.saga.js';
 import { decideLead, evolveLead, initialLead, type LeadCommand, type LeadState } from '../src/leads/lead.decider.js';
 import { leadStream, type LeadEvent } from '../src/leads/lead.events.js';
@@ -22,15 +36,14 @@ import { recordStream } from '../src/records/record-kinds.js';
 import { decideRecord, initialRecord, type CreateRecord } from '../src/records/record.decider.js';
 import { log } from './common.js';
 import { leadFields } from './data.js';
-
-type EventRow = [eventId: string, streamId: string, revision: number, type: string, data: string, metadata: string, createdAt: string];
+import type { EventsTarget } from './lib/databases.js';
 
 export interface GenerateResult {
   leads: number;
   events: number;
   streams: number;
   qualified: number;
-  /** Seconds spent inside the event-insert transactions only. */
+  /** Seconds spent inside the appendToStreams calls only. */
   eventInsertSeconds: number;
   eventRowsPerSec: number;
   totalSeconds: number;
@@ -61,55 +74,31 @@ function samplePrefixes(creates: CreateRecord[], accounts: string[], contacts: s
   }
 }
 
-interface Sink {
-  events(rows: EventRow[]): Promise<void>;
-  close(): Promise<void>;
-}
+/** Leads per appendToStreams call (one transaction): ~1,130 events, ~7,900 bound parameters. */
+const BLOCK = 1000;
 
-function sqliteSink(path: string, cacheMb: number | undefined): Sink {
-  const db = new Database(path, { timeout: 10_000 });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  if (cacheMb) db.pragma(`cache_size = -${cacheMb * 1024}`);
-  const insertEvent = db.prepare('INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const events = db.transaction((rows: EventRow[]) => {
-    for (const r of rows) insertEvent.run(r);
-  });
+/**
+ * The service's event store on the target database, as its EventStoreModule makes it: a Database
+ * from openDatabase (which finds the service's migrations applied) and the SQL adapter on it. No
+ * entities: the adapter runs plain SQL, and the schema is the migrations' (as in migrateDatabase).
+ */
+async function openEventStore(target: EventsTarget): Promise<{ store: EventStore; close(): Promise<void> }> {
+  const config: DatabaseConfig = target.kind === 'sqlite' ? { kind: 'sqlite', path: target.path } : { kind: 'postgres', url: target.url };
+  const db = await openDatabase(config, []);
+  const store = new SqlEventStore(db);
   return {
-    events: async (rows) => void events.immediate(rows),
-    close: async () => void db.close(),
-  };
-}
-
-async function postgresSink(url: string, appendLock = false): Promise<Sink> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const column = (rows: unknown[][], i: number) => rows.map((r) => r[i]);
-  return {
-    async events(rows) {
-      // Next to a running service, take its append lock (sql-event-store.ts) so positions commit in order.
-      if (appendLock) await client.query('BEGIN; SELECT pg_advisory_xact_lock(727100001)');
-      await client.query(
-        `INSERT INTO events (event_id, stream_id, stream_revision, type, data, metadata, created_at)
-         SELECT a, b, c, d, e::jsonb, f::jsonb, g::timestamptz
-         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS t(a, b, c, d, e, f, g, n)
-         ORDER BY n`,
-        [0, 1, 2, 3, 4, 5, 6].map((i) => column(rows, i)),
-      );
-      if (appendLock) await client.query('COMMIT');
+    store,
+    close: async () => {
+      await store.close();
+      await db.close();
     },
-    close: () => client.end(),
   };
 }
 
 const DAY = 86_400_000;
 
-export async function generateEvents(
-  target: { kind: 'sqlite'; path: string; cacheMb?: number } | { kind: 'postgres'; url: string },
-  leads: number,
-  deadlineMs: number,
-): Promise<GenerateResult> {
-  const sink = target.kind === 'sqlite' ? sqliteSink(target.path, target.cacheMb) : await postgresSink(target.url);
+export async function generateEvents(target: EventsTarget, leads: number, deadlineMs: number): Promise<GenerateResult> {
+  const { store, close } = await openEventStore(target);
   const started = performance.now();
   const start = Date.now() - 365 * DAY;
   const step = (365 * DAY) / leads;
@@ -126,13 +115,10 @@ export async function generateEvents(
   let qualified = 0;
   let eventMs = 0;
   let lastLog = Date.now();
-  const BLOCK = 1000;
   try {
     for (let blockStart = 0; blockStart < leads; blockStart += BLOCK) {
       if (Date.now() > deadlineMs) throw new Error(`event generation exceeded its time bound after ${blockStart} leads`);
-      const rows: EventRow[] = [];
-      const streamRows: [string, number][] = [];
-      const states: { id: string; state: LeadState; at: number; i: number }[] = [];
+      const block: { id: string; events: NewEvent[]; state: LeadState; at: number; i: number }[] = [];
       const end = Math.min(leads, blockStart + BLOCK);
       // 1. every lead of the block is created...
       for (let i = blockStart; i < end; i++) {
@@ -140,47 +126,50 @@ export async function generateEvents(
         // Ids as the service makes them: UUIDv7 of the moment (decider.ts, leads.controller.ts).
         const id = uuidv7({ msecs: at });
         if (i % sampleEvery === 0) sampleLeadIds.push(id);
-        const state = append(rows, leadStream(id), initialLead, { type: 'CreateLead', leadId: id, fields: leadFields(i, id) }, at, 'sales-rep');
-        states.push({ id, state, at, i });
+        const events: NewEvent[] = [];
+        const state = decide(events, initialLead, { type: 'CreateLead', leadId: id, fields: leadFields(i, id) }, at, 'sales-rep');
+        block.push({ id, events, state, at, i });
       }
-      // 2. ...then some are worked on.
-      for (const lead of states) {
-        const stream = leadStream(lead.id);
+      // 2. ...then some are worked on. Each stream is one append at NO_STREAM: the lead's, then
+      // the records its qualification created, which must follow its LeadQualified in the log
+      // (qualification-analytics counts a record under its lead's source and decision).
+      const appends: StreamAppend[] = [];
+      for (const lead of block) {
         const at = lead.at + 3_600_000;
         const pick = lead.i % 100;
+        const records: StreamAppend[] = [];
         if (pick < 2) {
           qualified++;
           const qualificationId = uuidv7({ msecs: at });
-          const afterQualify = append(rows, stream, lead.state, { type: 'QualifyLead', leadId: lead.id, qualificationId, setting: { createRecordsByDefault: true, version: 0 } }, at, 'sales-rep');
-          const qualifiedEvent = JSON.parse(rows[rows.length - 1][4]);
+          const afterQualify = decide(lead.events, lead.state, { type: 'QualifyLead', leadId: lead.id, qualificationId, setting: { createRecordsByDefault: true, version: 0 } }, at, 'sales-rep');
+          // As the saga receives it: the stored event's data, read back from JSON.
+          const qualifiedEvent = JSON.parse(JSON.stringify(lead.events[lead.events.length - 1].data));
           const steps = conversionSteps(qualifiedEvent);
           if ((qualified - 1) % searchSampleEvery === 0) samplePrefixes(steps.creates, sampleAccountPrefixes, sampleContactPrefixes);
           steps.creates.forEach((create, k) => {
             const [event] = decideRecord(create, initialRecord);
-            const recordStreamId = recordStream(create.kind, create.id);
-            rows.push(row(recordStreamId, 0, event, at + 50 * (k + 1), 'system:lead-conversion'));
-            streamRows.push([recordStreamId, 0]);
+            records.push({ streamId: recordStream(create.kind, create.id), events: [newEvent(event, at + 50 * (k + 1), 'system:lead-conversion')], expectedRevision: NO_STREAM });
           });
-          lead.state = append(rows, stream, afterQualify, { type: 'RecordConversionCompleted', ...steps.completed }, at + 200, 'system:lead-conversion');
+          lead.state = decide(lead.events, afterQualify, { type: 'RecordConversionCompleted', ...steps.completed }, at + 200, 'system:lead-conversion');
         } else if (pick === 2) {
-          lead.state = append(rows, stream, lead.state, { type: 'DisqualifyLead', leadId: lead.id, statusReason: 'Lost' }, at, 'sales-rep');
+          lead.state = decide(lead.events, lead.state, { type: 'DisqualifyLead', leadId: lead.id, statusReason: 'Lost' }, at, 'sales-rep');
         } else if (pick === 3 || pick === 4) {
-          lead.state = append(rows, stream, lead.state, { type: 'UpdateLead', leadId: lead.id, changes: { statusReason: 'Contacted' } }, at, 'sales-rep');
+          lead.state = decide(lead.events, lead.state, { type: 'UpdateLead', leadId: lead.id, changes: { statusReason: 'Contacted' } }, at, 'sales-rep');
         }
-        streamRows.push([stream, lead.state.revision]);
+        appends.push({ streamId: leadStream(lead.id), events: lead.events, expectedRevision: NO_STREAM }, ...records);
       }
-      let t = performance.now();
-      await sink.events(rows);
+      const t = performance.now();
+      await store.appendToStreams(appends);
       eventMs += performance.now() - t;
-      events += rows.length;
-      streams += streamRows.length;
+      for (const a of appends) events += a.events.length;
+      streams += appends.length;
       if (Date.now() - lastLog > 3000) {
         lastLog = Date.now();
-        log(`  generated ${end.toLocaleString('en')} / ${leads.toLocaleString('en')} leads, ${events.toLocaleString('en')} events (${Math.round(events / (eventMs / 1000)).toLocaleString('en')} event rows/s inserting)`);
+        log(`  generated ${end.toLocaleString('en')} / ${leads.toLocaleString('en')} leads, ${events.toLocaleString('en')} events (${Math.round(events / (eventMs / 1000)).toLocaleString('en')} events/s appending)`);
       }
     }
   } finally {
-    await sink.close();
+    await close();
   }
   const totalSeconds = (performance.now() - started) / 1000;
   return {
@@ -198,41 +187,45 @@ export async function generateEvents(
 }
 
 /**
- * Creates leads the fast way: their LeadCreated events (from the service's decider) appended
- * straight to the log, in one transaction, next to a running idle service, whose processors pick
- * them up on their next poll. Returns the seconds the append took.
+ * Creates leads the fast way: their LeadCreated events (from the service's decider) appended to
+ * its log through the event store port, next to a running idle service, whose processors pick
+ * them up on their next poll. One appendToStreams per BLOCK leads (a transaction each: one
+ * statement of them all would pass the databases' limits on bound parameters). Returns the
+ * seconds the appends took.
  */
-export async function appendLeads(target: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string }, leads: { id: string; fields: Record<string, unknown> }[]): Promise<number> {
-  const sink = target.kind === 'sqlite' ? sqliteSink(target.path, undefined) : await postgresSink(target.url, true);
+export async function appendLeads(target: EventsTarget, leads: { id: string; fields: Record<string, unknown> }[]): Promise<number> {
+  const { store, close } = await openEventStore(target);
   const started = performance.now();
   try {
-    const rows: EventRow[] = [];
     const now = Date.now();
-    for (const lead of leads) {
-      const { id: _id, ...fields } = lead.fields;
-      append(rows, leadStream(lead.id), initialLead, { type: 'CreateLead', leadId: lead.id, fields: fields as any }, now, 'bench');
+    for (let blockStart = 0; blockStart < leads.length; blockStart += BLOCK) {
+      const appends = leads.slice(blockStart, blockStart + BLOCK).map((lead): StreamAppend => {
+        const { id: _id, ...fields } = lead.fields;
+        const events: NewEvent[] = [];
+        decide(events, initialLead, { type: 'CreateLead', leadId: lead.id, fields: fields as any }, now, 'bench');
+        return { streamId: leadStream(lead.id), events, expectedRevision: NO_STREAM };
+      });
+      await store.appendToStreams(appends);
     }
-    await sink.events(rows);
   } finally {
-    await sink.close();
+    await close();
   }
   return (performance.now() - started) / 1000;
 }
 
-/** Decides a lead command on `state` with the service's decider, appends the events as rows, returns the new state. */
-function append(rows: EventRow[], stream: string, state: LeadState, command: LeadCommand, at: number, userId: string): LeadState {
-  const events = decideLead(command, state, { userId, now: new Date(at) });
+/** Decides a lead command on `state` with the service's decider, adds the events to `events`, returns the new state. */
+function decide(events: NewEvent[], state: LeadState, command: LeadCommand, at: number, userId: string): LeadState {
   let next = state;
-  for (const event of events) {
+  for (const event of decideLead(command, state, { userId, now: new Date(at) })) {
     next = evolveLead(next, event);
-    rows.push(row(stream, next.revision, event, at, userId));
+    events.push(newEvent(event, at, userId));
   }
   return next;
 }
 
-function row(stream: string, revision: number, event: LeadEvent | { type: string; data: unknown }, at: number, userId: string): EventRow {
-  const iso = new Date(at).toISOString();
+/** An event as the service appends it: a UUIDv7 id of its time, metadata of a command accepted at `at`. */
+function newEvent(event: LeadEvent | { type: string; data: unknown }, at: number, userId: string): NewEvent {
   const correlationId = randomUUID();
-  const metadata = { userId, correlationId, causationId: correlationId, at: iso };
-  return [uuidv7({ msecs: at }), stream, revision, event.type, JSON.stringify(event.data), JSON.stringify(metadata), iso];
+  const metadata = { userId, correlationId, causationId: correlationId, at: new Date(at).toISOString() };
+  return { id: uuidv7({ msecs: at }), type: event.type, data: event.data as Record<string, unknown>, metadata };
 }

@@ -25,8 +25,10 @@
  * stdout. Every loop is bounded in count and time; every child process is killed on exit, error
  * or signal. docs/performance.md describes the method and the figures.
  *
- * It reaches the service only through its API, its log and its documented tables, read only
- * (docs/read-models.md): it writes none of the service's tables but `events`.
+ * It reaches the service only through its API, its event store port (bench/generate-events.ts
+ * appends the generated logs with EventStore.appendToStreams, src/event-store/event-store.port.ts)
+ * and its documented tables, read only (docs/read-models.md): it writes no table of the service
+ * itself.
  *
  * Layout: this entry (options, set-up, the scenarios in order, the results file); a module per
  * scenario under bench/scenarios/ (crud and raw share baselines.ts; calibration runs first and

@@ -18,7 +18,7 @@ export interface Target {
   path?: string;
 }
 
-/** What bench/generate-events.ts writes to. */
+/** The database whose event store bench/generate-events.ts appends to (through the port). */
 export type EventsTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 export function eventsTarget(target: Target): EventsTarget {

@@ -1,7 +1,7 @@
 /**
- * The service as the bench sees it: its API (GET /projections), its log (LeadCreated events
- * appended as its event store stores them, next to the idle service) and its documented tables,
- * read only (docs/read-models.md).
+ * The service as the bench sees it: its API (GET /projections), its event store port (LeadCreated
+ * events appended through it, next to the idle service) and its documented tables, read only
+ * (docs/read-models.md).
  */
 import { randomUUID } from 'node:crypto';
 import { http, log, percentiles, sleep } from '../common.js';
@@ -98,7 +98,7 @@ export async function timeToCompleted(sql: Sql, after: number, upTo: number) {
   return { qualified: Number(n), completed: rows.length, ms: percentiles(ms) };
 }
 
-/** Leads created beforehand, the fast way: LeadCreated events appended next to the idle service. */
+/** Leads created beforehand, the fast way: LeadCreated events appended through the event store port, next to the idle service. */
 export async function createLeads(session: Session, server: Server, target: Target, sql: Sql, count: number, offset: number, totalAfter: number): Promise<string[]> {
   const leads = leadPayloads(count, offset);
   const seconds = await appendLeads(eventsTarget(target), leads);
