@@ -48,8 +48,11 @@ export class RecordSearchKeys1796007600000 implements MigrationInterface {
     const c = postgres ? ' COLLATE "C"' : '';
     await runner.query(`CREATE INDEX "ix_accounts_name_search" ON "accounts" ("name_key"${c}, "id"${c})`);
     await runner.query(`CREATE INDEX "ix_contacts_name_search" ON "contacts" ("name_key"${c}, "id"${c})`);
-    await runner.query(`CREATE INDEX "ix_contacts_last_name_search" ON "contacts" ("last_name_key"${c}, "id"${c})`);
-    await runner.query(`CREATE INDEX "ix_contacts_email_search" ON "contacts" ("email_key"${c}, "id"${c})`);
+    // A contact matched by an earlier key is skipped by the later keys' scans, which test the
+    // earlier keys: carried in the index, SQLite tests them without reading the row (at 200,000
+    // contacts a 2-letter prefix that first names and e-mails share took 26 ms, 2.5 ms covered).
+    await runner.query(`CREATE INDEX "ix_contacts_last_name_search" ON "contacts" ("last_name_key"${c}, "id"${c}, "name_key"${c})`);
+    await runner.query(`CREATE INDEX "ix_contacts_email_search" ON "contacts" ("email_key"${c}, "id"${c}, "name_key"${c}, "last_name_key"${c})`);
   }
 
   async down(): Promise<void> {
