@@ -1,4 +1,4 @@
-/** ESM Jest (TECH-NOTES): NestJS 12 ships ES modules only. */
+/** ESM Jest: NestJS 12 ships ES modules only. */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],

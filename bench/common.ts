@@ -120,7 +120,7 @@ export async function waitForHttp(url: string, handle: Child, timeoutMs: number)
  * One HTTP request (node:http: unlike fetch, no built-in 300 s headers timeout, and a service that
  * replays a projection may not answer for minutes). Bounded by timeoutMs.
  */
-export function http<T = any>(method: string, url: string, options: { token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; body: T }> {
+export function http<T = unknown>(method: string, url: string, options: { token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
@@ -136,13 +136,14 @@ export function http<T = any>(method: string, url: string, options: { token?: st
       res.on('end', () => {
         clearTimeout(timer);
         const text = Buffer.concat(chunks).toString('utf8');
-        let body: any = text;
+        let body: unknown = text;
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {
           // not JSON
         }
-        resolve({ status: res.statusCode ?? 0, body });
+        // The service's answer: the caller names its shape (T).
+        resolve({ status: res.statusCode ?? 0, body: body as T });
       });
     });
     const timer = setTimeout(() => req.destroy(new Error(`${method} ${url}: no answer after ${options.timeoutMs ?? 30_000} ms`)), options.timeoutMs ?? 30_000);
@@ -188,7 +189,7 @@ export interface Percentiles {
 export function percentiles(values: ArrayLike<number>): Percentiles | null {
   const n = values.length;
   if (!n) return null;
-  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
+  const sorted = Float64Array.from(values).sort();
   let sum = 0;
   for (let i = 0; i < n; i++) sum += sorted[i];
   const at = (p: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))];

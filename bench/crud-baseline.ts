@@ -35,7 +35,9 @@ import { NestFactory } from '@nestjs/core';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
 import { Column, DataSource, Entity, Index, PrimaryColumn, type EntityManager } from 'typeorm';
+import { errorText } from '../src/shared/error-text.js';
 
 import { CrudBaselineSchema1795996800000 } from './crud-baseline-schema.js';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'sqlite:/tmp/crud-baseline.sqlite';
@@ -186,11 +188,11 @@ export class JwtGuard implements CanActivate {
   constructor(@Inject(JwtService) private readonly jwt: JwtService) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: { id: string; roles: string[] } }>();
     const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(String(request.headers.authorization ?? '').trim());
     if (!match) throw new UnauthorizedException();
     try {
-      const claims = await this.jwt.verifyAsync(match[1], { algorithms: ['HS256'], secret: this.key as unknown as string });
+      const claims = await this.jwt.verifyAsync<{ sub?: unknown; exp?: unknown; roles?: string[] }>(match[1], { algorithms: ['HS256'], secret: this.key as unknown as string });
       if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw new Error('claims');
       request.user = { id: claims.sub, roles: claims.roles ?? [] };
     } catch {
@@ -331,7 +333,7 @@ async function main(): Promise<void> {
   console.log(`crud baseline listening on ${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? 3001} (${SQLITE ? 'sqlite' : 'postgres'})`);
 }
 
-main().catch((error) => {
-  console.error(`crud baseline failed: ${error?.stack ?? error}`);
+main().catch((error: unknown) => {
+  console.error(`crud baseline failed: ${errorText(error, 'stack')}`);
   process.exit(1);
 });

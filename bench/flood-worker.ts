@@ -67,7 +67,7 @@ async function run(spec: FloodSpec): Promise<FloodResult> {
           clearTimeout(timer);
           let code: string | undefined;
           try {
-            code = JSON.parse(Buffer.concat(chunks).toString('utf8'))?.code;
+            code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { code?: string } | null)?.code;
           } catch {
             // not JSON
           }

@@ -31,7 +31,7 @@ import { NO_STREAM, type EventStore, type NewEvent, type StreamAppend } from '..
 import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
 import { conversionSteps } from '../src/lead-conversion/lead-conversion.saga.js';
 import { decideLead, evolveLead, initialLead, type LeadCommand, type LeadState } from '../src/leads/lead.decider.js';
-import { leadStream, type LeadEvent } from '../src/leads/lead.events.js';
+import { leadStream, type LeadEvent, type LeadFields, type LeadQualified } from '../src/leads/lead.events.js';
 import { recordStream } from '../src/records/record-kinds.js';
 import { decideRecord, initialRecord, type CreateRecord } from '../src/records/record.decider.js';
 import { log } from './common.js';
@@ -82,7 +82,7 @@ const BLOCK = 1000;
  * from openDatabase (which finds the service's migrations applied) and the SQL adapter on it. No
  * entities: the adapter runs plain SQL, and the schema is the migrations' (as in migrateDatabase).
  */
-async function openEventStore(target: EventsTarget): Promise<{ store: EventStore; close(): Promise<void> }> {
+async function openEventStore(target: EventsTarget): Promise<{ store: EventStore; close: () => Promise<void> }> {
   const config: DatabaseConfig = target.kind === 'sqlite' ? { kind: 'sqlite', path: target.path } : { kind: 'postgres', url: target.url };
   const db = await openDatabase(config, []);
   const store = new SqlEventStore(db);
@@ -143,7 +143,7 @@ export async function generateEvents(target: EventsTarget, leads: number, deadli
           const qualificationId = uuidv7({ msecs: at });
           const afterQualify = decide(lead.events, lead.state, { type: 'QualifyLead', leadId: lead.id, qualificationId, setting: { createRecordsByDefault: true, version: 0 } }, at, 'sales-rep');
           // As the saga receives it: the stored event's data, read back from JSON.
-          const qualifiedEvent = JSON.parse(JSON.stringify(lead.events[lead.events.length - 1].data));
+          const qualifiedEvent = JSON.parse(JSON.stringify(lead.events[lead.events.length - 1].data)) as LeadQualified['data'];
           const steps = conversionSteps(qualifiedEvent);
           if ((qualified - 1) % searchSampleEvery === 0) samplePrefixes(steps.creates, sampleAccountPrefixes, sampleContactPrefixes);
           steps.creates.forEach((create, k) => {
@@ -193,7 +193,7 @@ export async function generateEvents(target: EventsTarget, leads: number, deadli
  * statement of them all would pass the databases' limits on bound parameters). Returns the
  * seconds the appends took.
  */
-export async function appendLeads(target: EventsTarget, leads: { id: string; fields: Record<string, unknown> }[]): Promise<number> {
+export async function appendLeads(target: EventsTarget, leads: { id: string; fields: LeadFields & { id: string } }[]): Promise<number> {
   const { store, close } = await openEventStore(target);
   const started = performance.now();
   try {
@@ -202,7 +202,7 @@ export async function appendLeads(target: EventsTarget, leads: { id: string; fie
       const appends = leads.slice(blockStart, blockStart + BLOCK).map((lead): StreamAppend => {
         const { id: _id, ...fields } = lead.fields;
         const events: NewEvent[] = [];
-        decide(events, initialLead, { type: 'CreateLead', leadId: lead.id, fields: fields as any }, now, 'bench');
+        decide(events, initialLead, { type: 'CreateLead', leadId: lead.id, fields }, now, 'bench');
         return { streamId: leadStream(lead.id), events, expectedRevision: NO_STREAM };
       });
       await store.appendToStreams(appends);

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import pg from 'pg';
+import { errorText } from '../src/shared/error-text.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'sqlite:/tmp/raw-ceiling.sqlite';
 const SQLITE = DATABASE_URL.startsWith('sqlite:');
@@ -58,8 +59,17 @@ const INSERT_CONTACT = `INSERT INTO contacts (id, first_name, last_name, job_tit
 const INSERT_OPPORTUNITY = `INSERT INTO opportunities (id, name, customer_id, customer_type, parent_account_id, parent_contact_id, budget_amount, estimated_value, purchase_timeframe, description, status, originating_lead_id, created_at)`;
 const UPDATE_LEAD = `UPDATE leads SET status = 'Qualified', status_reason = 'Qualified', version = version + 1, updated_at = ?, qualified_at = ?, qualified_by = ?, account_id = ?, contact_id = ?, opportunity_id = ? WHERE id = ?`;
 
+/** A leads row as the driver returns it; the columns copied into the records are read by name. */
+interface LeadRow {
+  [column: string]: unknown;
+  status: string;
+  last_name: string;
+  company_name: string | null;
+  email: string | null;
+}
+
 /** Parameters of the four writes, from the lead row. */
-function writes(lead: Record<string, any>, id: string) {
+function writes(lead: LeadRow, id: string) {
   const now = new Date().toISOString();
   const accountId = randomUUID();
   const contactId = randomUUID();
@@ -102,7 +112,7 @@ function sqliteStore(path: string): Store {
   const update = db.prepare(UPDATE_LEAD);
   const insertLead = db.prepare(`INSERT INTO leads (${LEAD_COLUMNS.join(', ')}) ${values(LEAD_COLUMNS.length, false)}`);
   const qualify = db.transaction((id: string) => {
-    const lead = select.get(id) as Record<string, any> | undefined;
+    const lead = select.get(id) as LeadRow | undefined;
     if (!lead) throw new NotFound();
     if (lead.status !== 'Open') throw new Conflict();
     const w = writes(lead, id);
@@ -137,7 +147,7 @@ async function postgresStore(url: string): Promise<Store> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const { rows } = await client.query('SELECT * FROM leads WHERE id = $1 FOR UPDATE', [id]);
+        const { rows } = await client.query<LeadRow>('SELECT * FROM leads WHERE id = $1 FOR UPDATE', [id]);
         if (!rows.length) throw new NotFound();
         if (rows[0].status !== 'Open') throw new Conflict();
         const w = writes(rows[0], id);
@@ -182,7 +192,7 @@ async function main(): Promise<void> {
   const store = SQLITE ? sqliteStore(DATABASE_URL.slice('sqlite:'.length)) : await postgresStore(DATABASE_URL);
   const app = Fastify({ bodyLimit: 16 * 1024 * 1024 });
   app.get('/raw/health', async () => ({ ok: true }));
-  // Calibration: what bare Fastify serves on this machine right now (TECH-NOTES: ~15,600/s idle).
+  // Calibration: what bare Fastify serves on this machine right now (docs/performance.md: ~15,600/s idle).
   app.get('/raw/hello', async () => ({ hello: 'world' }));
   app.post('/raw/seed', async (request, reply) => {
     const inserted = await store.seed((request.body as { leads: Record<string, unknown>[] }).leads);
@@ -205,13 +215,13 @@ async function main(): Promise<void> {
     await store.close();
     process.exit(0);
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
   await app.listen({ port: Number(process.env.PORT ?? 3002), host: process.env.HOST ?? '127.0.0.1' });
   console.log(`raw ceiling listening (${SQLITE ? 'sqlite' : 'postgres'})`);
 }
 
-main().catch((error) => {
-  console.error(`raw ceiling failed: ${error?.stack ?? error}`);
+main().catch((error: unknown) => {
+  console.error(`raw ceiling failed: ${errorText(error, 'stack')}`);
   process.exit(1);
 });

@@ -97,7 +97,7 @@ function scenarioRows(results: Results, rss: Record<string, number | null>): str
   const cal = results.calibration;
   if (cal) {
     const c = [cal.start, cal.end].filter((x) => x !== undefined);
-    rows.push(['calibration: bare Fastify hello world (c=50)', c.map((x) => `${fmt(x.helloWorldRps, 0)}`).join(' → ') + ' req/s', '', '', '', 'at start → end of the run; idle reference ≈15,600 req/s (TECH-NOTES): lower means a busy machine']);
+    rows.push(['calibration: bare Fastify hello world (c=50)', c.map((x) => `${fmt(x.helloWorldRps, 0)}`).join(' → ') + ' req/s', '', '', '', 'at start → end of the run; idle reference ≈15,600 req/s (docs/performance.md): lower means a busy machine']);
   }
   const e = results.e2e;
   if (e) {

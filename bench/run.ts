@@ -39,6 +39,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { errorText } from '../src/shared/error-text.js';
 import { log, round } from './common.js';
 import { PG_ADMIN_URL, pgAdmin } from './lib/databases.js';
 import { runMeta } from './lib/meta.js';
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
       await fn();
       loadAverages[name] = { atStart: load, atEnd: loadavg().map((v) => round(v, 2)) };
     } catch (error) {
-      errors[name] = String((error as Error)?.message ?? error);
+      errors[name] = errorText(error);
       log(`ERROR in ${name}: ${errors[name].slice(0, 2000)}`);
     }
   };
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (error: unknown) => {
-  log(`failed: ${(error as Error)?.stack ?? error}`);
+  log(`failed: ${errorText(error, 'stack')}`);
   await cleanup(session);
   process.exit(1);
 });

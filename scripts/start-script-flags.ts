@@ -6,7 +6,8 @@ import { join } from 'node:path';
  * that the tests and the benchmark run the service the way `npm start` does.
  */
 export function startScriptNodeFlags(root = process.cwd()): string[] {
-  const start: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const start = scripts.start;
   const words = start.split(/\s+/);
   if (words[0] !== 'node') throw new Error(`package.json's start script does not begin with node: ${start}`);
   return words.slice(1).filter((word) => word.startsWith('--'));

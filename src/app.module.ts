@@ -5,7 +5,7 @@ import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
-import { dataSourceOptions, initializeDataSource } from './database/database.js';
+import { dataSourceOptions, initializeDataSource } from './database/data-source.js';
 import { UnknownMigrationError } from './database/migrate.js';
 import { EVENT_STORE_WRAPPER, EventStoreModule, type EventStoreWrapper } from './event-store/event-store.module.js';
 import { HealthModule } from './health/health.module.js';

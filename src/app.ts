@@ -18,7 +18,7 @@ import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { logRequests } from './http/request-log.js';
 import { strictValidationPipe } from './http/validation.js';
 
-/** SPEC §8: bodies over 100 kB are refused with 413 before they are parsed. */
+/** Bodies over 100 kB are refused with 413 before they are parsed (docs/api.md, Authentication and roles). */
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -77,8 +77,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // CORS only when CORS_ORIGINS names origins (else same-origin only: no CORS header at all).
   // Registered first: an allowed preflight is answered in its onRequest hook, before the rate
   // limiter and Nest's auth guard (src/http/cors.ts).
-  if (config.corsOrigins.length > 0) await app.register(cors as any, corsOptions(config.corsOrigins));
-  await app.register(rateLimit as any, {
+  if (config.corsOrigins.length > 0) await app.register(cors, corsOptions(config.corsOrigins));
+  await app.register(rateLimit, {
     global: true,
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createApp } from './app.js';
-import { migrateDatabase } from './database/database.js';
+import { migrateDatabase } from './database/data-source.js';
+import { errorText } from './shared/error-text.js';
 
 async function main(): Promise<void> {
   let config;
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   new Logger('Main').log(`listening on http://${config.host}:${config.port} (events: ${config.eventStore}, database: ${config.database.kind})`);
 }
 
-main().catch((error) => {
-  console.error(`start-up failed: ${error?.message ?? error}`);
+main().catch((error: unknown) => {
+  console.error(`start-up failed: ${errorText(error)}`);
   process.exit(1);
 });

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ALL_ENTITIES } from './all-entities.js';
-import { dataSourceOptions } from './database/database.js';
+import { dataSourceOptions } from './database/data-source.js';
 import { applyMigrations, migrationStatus } from './database/migrate.js';
 import { ConfigError, loadConfig } from './config/config.js';
+import { errorText } from './shared/error-text.js';
 
 /**
  * `npm run migrate`: applies pending migrations to DATABASE_URL without starting the service.
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : `migrate failed: ${error?.message ?? error}`);
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : `migrate failed: ${errorText(error)}`);
   process.exit(1);
 });

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.js';
 import { loadConfig } from './config/config.js';
+import { errorText } from './shared/error-text.js';
 
 /**
  * `npm run lint:openapi`: writes the OpenAPI document the service serves at /docs-json to the file
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   console.error(`wrote ${out}`);
 }
 
-main().catch((error) => {
-  console.error(`openapi failed: ${error?.stack ?? error}`);
+main().catch((error: unknown) => {
+  console.error(`openapi failed: ${errorText(error, 'stack')}`);
   process.exit(1);
 });

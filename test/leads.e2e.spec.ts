@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { comparePositions, EVENT_STORE, type EventStore, type RecordedEvent } from '../src/event-store/event-store.port.js';
+import { comparePositions, EVENT_STORE } from '../src/event-store/event-store.port.js';
 import { startTestApp, type Response, type TestApp } from './support/app.js';
 import { testDatabaseKinds } from './support/databases.js';
 import { aFullLead } from './support/fixtures.js';
+import type { EventStore, RecordedEvent } from './support/untyped-events.js';
 
 const kinds = await testDatabaseKinds();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ALL_ENTITIES } from '../src/all-entities.js';
-import { Database, dataSourceOptions, openDatabase } from '../src/database/database.js';
+import { dataSourceOptions } from '../src/database/data-source.js';
+import { Database, openDatabase } from '../src/database/database.js';
 import { ANY, comparePositions, EVENT_STORE, type EventStore } from '../src/event-store/event-store.port.js';
 import { recordSearchQuery } from '../src/records/record-search.js';
 import { prefixUpperBound, searchPrefix } from '../src/records/search-keys.js';

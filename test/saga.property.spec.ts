@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Database } from '../src/database/database.js';
-import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port.js';
+import { EVENT_STORE } from '../src/event-store/event-store.port.js';
 import { startTestApp, type Response, type TestApp } from './support/app.js';
 import { auditConversions, conversionsSettled } from './support/conversion-audit.js';
 import { testDatabaseKinds } from './support/databases.js';
 import { eventually } from './support/events.js';
+import type { EventStore } from './support/untyped-events.js';
 
 const sqliteFile = (await testDatabaseKinds()).find((k) => k.name === 'sqlite-file')!;
 

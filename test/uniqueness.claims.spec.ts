@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase, type Database } from '../src/database/database.js';
 import { EVENT_STORE_ENTITIES } from '../src/event-store/entities.js';
-import { NO_STREAM, type EventMetadata, type EventStore } from '../src/event-store/event-store.port.js';
+import { NO_STREAM, type EventMetadata } from '../src/event-store/event-store.port.js';
 import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
 import { claimAppend } from '../src/uniqueness/claim-appends.js';
 import { liveHolders } from '../src/leads/claim-holders.js';
@@ -10,6 +10,7 @@ import { LapsedClaimsProcessor } from '../src/uniqueness/lapsed-claims.processor
 import { uniqueKey, type UniqueKey } from '../src/uniqueness/unique-keys.js';
 import { testDatabaseKinds, type TestDatabase } from './support/databases.js';
 import { newEvent } from './support/events.js';
+import type { EventStore } from './support/untyped-events.js';
 
 const sqlite = (await testDatabaseKinds()).find((k) => k.name === 'sqlite-file')!;
 const TTL = 60_000;

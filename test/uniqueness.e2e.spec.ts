@@ -4,12 +4,13 @@ import { CommandBus } from '@nestjs/cqrs';
 import { LEAD_CONVERSION } from '../src/lead-conversion/lead-conversion.processor.js';
 import { conversionSteps } from '../src/lead-conversion/lead-conversion.saga.js';
 import { CreateConversionRecords } from '../src/lead-conversion/lead-conversion.commands.js';
-import { EVENT_STORE, type EventStore, type StreamAppend } from '../src/event-store/event-store.port.js';
+import { EVENT_STORE, type StreamAppend } from '../src/event-store/event-store.port.js';
 import { accountNameKey } from '../src/shared/normalised-keys.js';
 import { startInstances, startTestApp, type Response, type TestApp } from './support/app.js';
 import { eventStoreDbEnv, testDatabaseKinds, type TestDatabaseKind } from './support/databases.js';
 import { eventually } from './support/events.js';
 import { FaultyStore } from './support/faulty-store.js';
+import type { EventStore } from './support/untyped-events.js';
 
 const kinds = await testDatabaseKinds();
 const sqlite = kinds.find((k) => k.name === 'sqlite-file')!;

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { EVENT_STORE, type EventStore, type RecordedEvent, type StreamAppend } from '../src/event-store/event-store.port.js';
+import { EVENT_STORE, type StreamAppend } from '../src/event-store/event-store.port.js';
 import { accountNameKey, emailKey } from '../src/shared/normalised-keys.js';
 import { startTestApp, type Response, type TestApp } from './support/app.js';
 import { eventStoreDbEnv, testDatabaseKinds, type TestDatabaseKind } from './support/databases.js';
 import { eventually } from './support/events.js';
 import { FaultyStore } from './support/faulty-store.js';
+import type { EventStore, RecordedEvent } from './support/untyped-events.js';
 
 const kinds = await testDatabaseKinds();
 const sqlite = kinds.find((k) => k.name === 'sqlite-file')!;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Database, dataSourceOptions } from '../src/database/database.js';
-import { EVENT_STORE, NO_STREAM, type EventStore } from '../src/event-store/event-store.port.js';
+import { dataSourceOptions } from '../src/database/data-source.js';
+import { Database } from '../src/database/database.js';
+import { EVENT_STORE, NO_STREAM } from '../src/event-store/event-store.port.js';
 import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
 import { derivedRecordId } from '../src/shared/record-ids.js';
 import { CLAIMS_BACKFILL } from '../src/leads/claims-backfill.js';
@@ -9,6 +10,7 @@ import { startTestApp, type TestApp } from './support/app.js';
 import { testDatabaseKinds, type TestDatabase, type TestDatabaseKind } from './support/databases.js';
 import { eventually, newEvent } from './support/events.js';
 import { RELEASES, restoreRelease } from './support/release-fixture.js';
+import type { EventStore } from './support/untyped-events.js';
 
 const LEAD = { A: '51975790-1ead-4000-8000-00000000000a', B: '51975790-1ead-4000-8000-00000000000b', C: '51975790-1ead-4000-8000-00000000000c', D: '51975790-1ead-4000-8000-00000000000d' };
 const PROCESSORS = ['customer-records', 'lead-conversion', 'lead-details', 'qualification-analytics', 'qualify-setting-history'];

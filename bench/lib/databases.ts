@@ -54,7 +54,7 @@ export interface Sql {
 
 export async function openSql(target: Target): Promise<Sql> {
   if (target.kind === 'sqlite') {
-    const db = new Database(target.path!, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    const db = new Database(target.path, { readonly: true, fileMustExist: true, timeout: 10_000 });
     return {
       all: async <T>(sql: string, params: unknown[] = []) => db.prepare(sql).all(...params) as T[],
       close: async () => void db.close(),

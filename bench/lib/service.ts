@@ -4,6 +4,7 @@
  * (docs/read-models.md).
  */
 import { randomUUID } from 'node:crypto';
+import type { LeadFields } from '../../src/leads/lead.events.js';
 import { http, log, percentiles, sleep } from '../common.js';
 import { leadFields } from '../data.js';
 import { appendLeads } from '../generate-events.js';
@@ -53,7 +54,7 @@ export async function waitCaughtUp(session: Session, server: Server, what: strin
 export interface LeadPayload {
   id: string;
   body: string;
-  fields: Record<string, unknown>;
+  fields: LeadFields & { id: string };
 }
 
 export function leadPayloads(count: number, offset: number): LeadPayload[] {

@@ -43,7 +43,7 @@ export async function runBaseline(session: Session, kind: BaselineKind, prepared
     const load = await runLoad(session, kind, { url: server.base, connections: concurrency, method: 'POST', items: qualify(all.slice(warmup)), deadlineSec: Math.max(300, Math.ceil(LEADS / 20)) });
     checkOk(kind, load, LEADS);
     const sql = await openSql(target);
-    const [row] = await sql.all(`SELECT (SELECT COUNT(*) FROM accounts) AS a, (SELECT COUNT(*) FROM contacts) AS c, (SELECT COUNT(*) FROM opportunities) AS o, (SELECT COUNT(*) FROM leads WHERE status = 'Qualified') AS q`);
+    const [row] = await sql.all<{ a: number | string; c: number | string; o: number | string; q: number | string }>(`SELECT (SELECT COUNT(*) FROM accounts) AS a, (SELECT COUNT(*) FROM contacts) AS c, (SELECT COUNT(*) FROM opportunities) AS o, (SELECT COUNT(*) FROM leads WHERE status = 'Qualified') AS q`);
     await sql.close();
     const rss = peakRssMb(server.child.child.pid);
     const throughput = load.ok / load.seconds;

@@ -1,22 +1,31 @@
 import type { SqlRunner } from '../database/database.js';
 import type { Database } from '../database/database.js';
 import { placeholders, selectIn, upsertRows } from '../database/sql.js';
-import type { RecordedEvent } from '../event-store/event-store.port.js';
+import { isEventOf, type RecordedEvent } from '../event-store/event-store.port.js';
 import type { Projection } from '../event-store/processor.js';
+import type { LeadCreated, LeadDisqualified, LeadQualified, LeadUpdated } from '../leads/lead.events.js';
+import type { RecordCreated } from '../records/record.decider.js';
+import { RECORD_EVENT_TYPES } from '../records/record-kinds.js';
 
 export const ANALYTICS = 'qualification-analytics';
 
 const COUNTERS = ['leads_created', 'qualified', 'disqualified', 'accounts_created', 'contacts_created', 'opportunities_created'] as const;
 type Counter = (typeof COUNTERS)[number];
-const RECORD_COUNTER: Record<string, Counter> = { AccountCreated: 'accounts_created', ContactCreated: 'contacts_created', OpportunityCreated: 'opportunities_created' };
+const RECORD_COUNTER: Record<RecordCreated['type'], Counter> = { AccountCreated: 'accounts_created', ContactCreated: 'contacts_created', OpportunityCreated: 'opportunities_created' };
+const LEAD_EVENT_TYPES = ['LeadCreated', 'LeadUpdated', 'LeadQualified', 'LeadDisqualified'] as const;
 
-interface LeadMark {
+/** The events counted here. */
+type AnalyticsEvent = LeadCreated | LeadUpdated | LeadQualified | LeadDisqualified | RecordCreated;
+const EVENT_TYPES: readonly AnalyticsEvent['type'][] = [...LEAD_EVENT_TYPES, ...RECORD_EVENT_TYPES];
+
+/** A row of analytics_leads (a type, so that it is a row for upsertRows as it is). */
+type LeadMark = {
   lead_id: string;
   lead_source: string;
   revision: number;
   setting_version: number | null;
   decided_by: string | null;
-}
+};
 
 /**
  * Counts per day, lead source, setting version and decision. A batch becomes one set of counter
@@ -25,16 +34,17 @@ interface LeadMark {
  */
 export class AnalyticsProjection implements Projection {
   readonly name = ANALYTICS;
-  readonly eventTypes = ['LeadCreated', 'LeadUpdated', 'LeadQualified', 'LeadDisqualified', ...Object.keys(RECORD_COUNTER)];
+  readonly eventTypes = EVENT_TYPES;
 
   constructor(private readonly db: Database) {}
 
-  async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
+  async apply(recorded: RecordedEvent[], sql: SqlRunner): Promise<void> {
     const dialect = this.db.kind;
-    const leadIds = [...new Set(events.map((e) => e.data.leadId ?? e.data.originatingLeadId).filter(Boolean))];
+    const events = recorded.filter((e) => isEventOf<AnalyticsEvent>(e, EVENT_TYPES));
+    const leadIds = [...new Set(events.map((e) => ('leadId' in e.data ? e.data.leadId : e.data.originatingLeadId)).filter(Boolean))];
     const leads = new Map<string, LeadMark>();
     for (const row of await selectIn<LeadMark>(sql, dialect, 'analytics_leads', 'lead_id', leadIds)) leads.set(row.lead_id, row);
-    const recordIds = events.filter((e) => RECORD_COUNTER[e.type]).map((e) => e.streamId.slice(e.streamId.indexOf('-') + 1));
+    const recordIds = events.filter((e) => isEventOf<RecordCreated>(e, RECORD_EVENT_TYPES)).map((e) => e.streamId.slice(e.streamId.indexOf('-') + 1));
     const counted = new Set((await selectIn<{ record_id: string }>(sql, dialect, 'analytics_records', 'record_id', recordIds)).map((r) => r.record_id));
 
     const deltas = new Map<string, Record<string, unknown>>();
@@ -50,8 +60,8 @@ export class AnalyticsProjection implements Projection {
 
     for (const e of events) {
       const at = e.metadata.at ?? e.createdAt.toISOString();
-      const record = RECORD_COUNTER[e.type];
-      if (record) {
+      if (isEventOf<RecordCreated>(e, RECORD_EVENT_TYPES)) {
+        const record = RECORD_COUNTER[e.type];
         const id = e.streamId.slice(e.streamId.indexOf('-') + 1);
         if (counted.has(id)) continue;
         counted.add(id);
@@ -81,7 +91,7 @@ export class AnalyticsProjection implements Projection {
       touchedLeads.add(mark.lead_id);
     }
 
-    await upsertRows(sql, dialect, 'analytics_leads', ['lead_id', 'lead_source', 'revision', 'setting_version', 'decided_by'], ['lead_id'], [...touchedLeads].map((id) => leads.get(id)! as unknown as Record<string, unknown>));
+    await upsertRows(sql, dialect, 'analytics_leads', ['lead_id', 'lead_source', 'revision', 'setting_version', 'decided_by'], ['lead_id'], [...touchedLeads].map((id) => leads.get(id)!));
     if (newRecords.length) await upsertRows(sql, dialect, 'analytics_records', ['record_id'], ['record_id'], newRecords);
     await this.addCounters(sql, [...deltas.values()]);
   }

@@ -62,7 +62,7 @@ export class GetQualificationStatsHandler implements IQueryHandler<GetQualificat
    * never stale, and dashboards polling between commands skip the aggregation over every counter
    * row. A rebuild refuses queries until done and then ends at the same checkpoint with the same rows.
    */
-  private readonly answers = new Map<string, Record<string, any>[]>();
+  private readonly answers = new Map<string, StatsRow[]>();
 
   constructor(
     private readonly db: Database,
@@ -83,7 +83,7 @@ export class GetQualificationStatsHandler implements IQueryHandler<GetQualificat
       const key = `${checkpoint} ${sql} ${params.join(' ')}`;
       let answer = this.answers.get(key);
       if (!answer) {
-        answer = (await m.query(sql, params)) as Record<string, any>[];
+        answer = await m.query<StatsRow>(sql, params);
         if (this.answers.size >= CACHED_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
         this.answers.set(key, answer);
       }
@@ -110,8 +110,20 @@ export class GetQualificationStatsHandler implements IQueryHandler<GetQualificat
   }
 }
 
+/** A row of the aggregation: SUM() comes back as a string on PostgreSQL (numeric), a number on SQLite. */
+interface StatsRow {
+  /** The group: a day (YYYY-MM-DD), a lead source, a setting version or a decision. */
+  g: string | number;
+  leads_created: string | number;
+  qualified: string | number;
+  disqualified: string | number;
+  accounts_created: string | number;
+  contacts_created: string | number;
+  opportunities_created: string | number;
+}
+
 /** Week buckets are ISO weeks named by their Monday; "not applicable" dimensions are null. */
-function bucket(groupBy: GroupBy, value: unknown): string | number | null {
+function bucket(groupBy: GroupBy, value: string | number): string | number | null {
   switch (groupBy) {
     case 'week': {
       const date = new Date(`${value}T00:00:00Z`);
@@ -137,7 +149,7 @@ function dayOf(value: string, field: string): string {
   return date.toISOString().slice(0, 10);
 }
 
-const CSV_COLUMNS = ['group', 'leadsCreated', 'qualified', 'disqualified', 'accountsCreated', 'contactsCreated', 'opportunitiesCreated', 'qualificationRate'];
+const CSV_COLUMNS: (keyof QualificationStats)[] = ['group', 'leadsCreated', 'qualified', 'disqualified', 'accountsCreated', 'contactsCreated', 'opportunitiesCreated', 'qualificationRate'];
 
 @ApiTags('analytics')
 @ApiBearerAuth()
@@ -159,6 +171,6 @@ export class AnalyticsController {
   async qualifications(@QueryParams() query: AnalyticsQueryDto, @Headers('accept') accept?: string) {
     const result = await this.queries.execute(new GetQualificationStats(query));
     if (!wantsCsv(accept, query.format)) return result;
-    return csvStream(CSV_COLUMNS, (async function* () { yield result.items as unknown as Record<string, unknown>[]; })(), 'qualifications.csv');
+    return csvStream(CSV_COLUMNS, [result.items], 'qualifications.csv');
   }
 }

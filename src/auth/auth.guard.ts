@@ -3,6 +3,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
+import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../shared/domain-error.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { REQUIRED_ROLES, type Role } from './roles.decorator.js';
@@ -11,6 +12,9 @@ export interface AuthenticatedUser {
   id: string;
   roles: string[];
 }
+
+/** A request this guard let through carries its caller. */
+export type AuthenticatedRequest = FastifyRequest & { user?: AuthenticatedUser };
 
 /**
  * Bearer JWT (HS256, JWT_SECRET) on every route that is not @Public(), verified by @nestjs/jwt.
@@ -35,7 +39,7 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const request = context.switchToHttp().getRequest();
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const user = await this.authenticate(request.headers.authorization);
     request.user = user;
     const allowed = this.reflector.getAllAndOverride<Role[]>(REQUIRED_ROLES, targets) ?? [];
@@ -56,8 +60,9 @@ export class AuthGuard implements CanActivate {
     }
     // The sub is who the events say acted: a blank one would attribute them to no one.
     if (typeof claims.sub !== 'string' || !claims.sub.trim()) throw new DomainError('UNAUTHORIZED', 'the token has no sub claim');
-    // A token that never expires cannot be taken back: exp is required (SPEC §2 claims), and must
-    // be a time: 1e309 parses as Infinity, which the JWT library compares as "later than now".
+    // A token that never expires cannot be taken back: exp is required (docs/api.md, Authentication
+    // and roles), and must be a time: 1e309 parses as Infinity, which the JWT library compares as
+    // "later than now".
     if (!Number.isSafeInteger((claims as { exp?: unknown }).exp)) throw new DomainError('UNAUTHORIZED', 'the token has no exp claim, or one that is not a whole number of seconds');
     const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
     return { id: claims.sub, roles };

@@ -3,7 +3,8 @@ import { ApiSecurity } from '@nestjs/swagger';
 
 export const IS_PUBLIC = 'auth:public';
 /**
- * Open without a token: health, metrics and the API docs only (SPEC §2). The OpenAPI document
+ * Open without a token: health, metrics and the API docs only (docs/api.md, Authentication and
+ * roles). The OpenAPI document
  * says so with an empty security requirement (no credentials needed).
  */
 export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), ApiSecurity({}));

@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (SPEC §3). Parsed once at start-up; a bad value stops the
+ * Configuration from the environment (docs/operations.md, Settings). Parsed once at start-up; a bad value stops the
  * process with one line naming the variable, because a half-configured service that starts
  * anyway fails later in ways that are much harder to trace.
  */

@@ -69,7 +69,7 @@ export function unavailableCause(error: unknown): { code?: string; message: stri
     seen.add(e);
     const { code, message, driverError, cause, errors } = e as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown };
     // The wrapped error first: it carries the most precise code.
-    for (const inner of [driverError, cause, ...(Array.isArray(errors) ? errors : [])]) {
+    for (const inner of [driverError, cause, ...(Array.isArray(errors) ? (errors as unknown[]) : [])]) {
       const found = visit(inner, depth + 1);
       if (found) return found;
     }

@@ -1,28 +1,28 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DataSource, type DataSourceOptions, type EntityManager, type MixedList } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { DatabaseConfig } from '../config/config.js';
-import { applyMigrations } from './migrate.js';
-import { MIGRATIONS, MIGRATIONS_TABLE } from './migrations/index.js';
+import { dataSourceOptions, initializeDataSource, type Entities } from './data-source.js';
+import { rawSqlite, SqliteStatements, type RawSqlite } from './sqlite-statements.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
-/** Runs one SQL statement: rows for a query, [] otherwise. Synchronous on SQLite. */
-export type SqlRunner = (sql: string, params?: unknown[]) => Promise<any[]> | any[];
+/** A result row: column name to value. */
+export type SqlRow = Record<string, unknown>;
 
-interface RawStatement {
-  reader: boolean;
-  all(...params: unknown[]): any[];
-  run(...params: unknown[]): unknown;
-}
-interface RawSqlite {
-  prepare(sql: string): RawStatement;
-  exec(sql: string): void;
-  readonly inTransaction: boolean;
-}
+/**
+ * A row of Database#query when the caller names no Row: untyped, as the drivers hand it over
+ * (TypeORM's query() returns `any`). Code in src/ names the columns it reads (its Row type; lint
+ * refuses reading an untyped row there); ad-hoc queries of tests and tools read columns freely.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- driver boundary: the drivers' rows are untyped (see above)
+export type UntypedRow = any;
 
-const STATEMENT_CACHE = 500;
+/**
+ * Runs one SQL statement: rows for a query, [] otherwise. Synchronous on SQLite. `Row` names the
+ * columns the statement selects: the drivers return untyped rows, and this is where they get a type.
+ */
+export type SqlRunner = <Row extends object = SqlRow>(sql: string, params?: unknown[]) => Promise<Row[]> | Row[];
+
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 /** Bounds a commit group so that a steady stream of appends cannot hold readers off for long. */
 const MAX_GROUP = 256;
@@ -32,11 +32,15 @@ const DRAIN_SLICE_MS = 20;
 /** write: a transactionSql unit; read/snapshot: may join a commit group; alone: never does. */
 type WorkKind = 'write' | 'read' | 'snapshot' | 'alone';
 
+/**
+ * One unit of queued work. The queue holds units of every result type: methods, so that a unit's
+ * own typed resolve fits here (the queue hands resolve only what that unit's run returned).
+ */
 interface QueuedWork {
   kind: WorkKind;
-  run: (sql: SqlRunner) => Promise<any>;
-  resolve: (value: any) => void;
-  reject: (error: unknown) => void;
+  run(this: void, sql: SqlRunner): Promise<unknown>;
+  resolve(this: void, value: unknown): void;
+  reject(this: void, error: unknown): void;
 }
 
 /**
@@ -61,8 +65,8 @@ export class Database {
     return this.checkpointer;
   }
   private idle?: () => void;
-  private readonly statements = new Map<string, RawStatement>();
-  private readonly sql: SqlRunner = (text, params) => this.runRaw(text, params ?? []);
+  private readonly statements = new SqliteStatements(() => this.raw());
+  private readonly sql: SqlRunner = <Row extends object>(text: string, params?: unknown[]) => this.statements.run<Row>(text, params ?? []);
 
   constructor(
     readonly dataSource: DataSource,
@@ -109,7 +113,7 @@ export class Database {
    */
   readSql<T>(fn: (sql: SqlRunner) => Promise<T>, { snapshot = false } = {}): Promise<T> {
     if (!this.isSqlite) {
-      const run = (m: EntityManager) => fn((sql, params) => m.query(sql, params));
+      const run = (m: EntityManager) => fn(<Row extends object>(sql: string, params?: unknown[]) => m.query<Row[]>(sql, params));
       return snapshot ? this.dataSource.transaction('REPEATABLE READ', run) : run(this.dataSource.manager);
     }
     return this.enqueue(snapshot ? 'snapshot' : 'read', fn);
@@ -119,9 +123,9 @@ export class Database {
    * Runs a single SQL statement outside a transaction. On SQLite the hot paths skip TypeORM: a
    * cached prepared statement on the raw better-sqlite3 connection, run synchronously in its turn.
    */
-  query<T = any>(sql: string, params: unknown[] = []): Promise<T> {
-    if (!this.isSqlite) return this.dataSource.query(sql, params);
-    return this.enqueue('read', async () => this.runRaw(sql, params) as T);
+  query<Row extends object = UntypedRow>(sql: string, params: unknown[] = []): Promise<Row[]> {
+    if (!this.isSqlite) return this.dataSource.query<Row[]>(sql, params);
+    return this.enqueue('read', async () => this.statements.run<Row>(sql, params));
   }
 
   /**
@@ -158,7 +162,10 @@ export class Database {
   transactionSql<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
     if (!this.isSqlite) {
       // Structured results: rows for every statement, including UPDATE … RETURNING.
-      return this.dataSource.transaction('READ COMMITTED', (m) => fn(async (sql, params) => (await m.queryRunner!.query(sql, params, true)).records ?? []));
+      // TypeORM types the records `any[]`: they are the rows the caller's Row describes.
+      return this.dataSource.transaction('READ COMMITTED', (m) =>
+        fn(async <Row extends object>(sql: string, params?: unknown[]) => ((await m.queryRunner!.query(sql, params, true)).records ?? []) as Row[]),
+      );
     }
     return this.enqueue('write', fn);
   }
@@ -180,7 +187,7 @@ export class Database {
   }
 
   private raw(): RawSqlite {
-    return (this.dataSource.driver as unknown as { databaseConnection: RawSqlite }).databaseConnection;
+    return rawSqlite(this.dataSource);
   }
 
   private drain(): void {
@@ -238,10 +245,10 @@ export class Database {
     for (let n = 0; n < MAX_GROUP && this.queue.length > 0 && this.queue[0].kind !== 'alone'; n++) {
       const work = this.queue.shift()!;
       const isWrite = work.kind === 'write';
-      if (isWrite) this.runRaw('SAVEPOINT unit', []);
+      if (isWrite) this.statements.run('SAVEPOINT unit', []);
       try {
         const value = await work.run(this.sql);
-        if (isWrite) this.runRaw('RELEASE unit', []);
+        if (isWrite) this.statements.run('RELEASE unit', []);
         members.push({ work, outcome: { value } });
       } catch (error) {
         members.push({ work, outcome: { error } });
@@ -252,8 +259,8 @@ export class Database {
           break;
         }
         if (isWrite) {
-          this.runRaw('ROLLBACK TO unit', []);
-          this.runRaw('RELEASE unit', []);
+          this.statements.run('ROLLBACK TO unit', []);
+          this.statements.run('RELEASE unit', []);
         }
       }
     }
@@ -270,19 +277,6 @@ export class Database {
       else if (lost !== undefined) work.reject(lost);
       else work.resolve(outcome.value);
     }
-  }
-
-  private runRaw(sql: string, params: unknown[]): any[] {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.raw().prepare(sql);
-      if (this.statements.size >= STATEMENT_CACHE) this.statements.delete(this.statements.keys().next().value!);
-      this.statements.set(sql, statement);
-    }
-    const values = params.map(sqliteValue);
-    if (statement.reader) return statement.all(...values);
-    statement.run(...values);
-    return [];
   }
 
   /** Moves WAL checkpoints off this connection onto a worker thread (see WalCheckpointer). */
@@ -310,71 +304,10 @@ export class Database {
   }
 }
 
-/** better-sqlite3 binds numbers, strings, bigints, buffers and null only. */
-function sqliteValue(value: unknown): unknown {
-  if (value === undefined) return null;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (value instanceof Date) return value.toISOString();
-  return value;
-}
-
-export function dataSourceOptions(config: DatabaseConfig, entities: MixedList<Function>): DataSourceOptions {
-  if (config.kind === 'sqlite') {
-    if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
-    return {
-      type: 'better-sqlite3',
-      database: config.path,
-      entities,
-      ...MIGRATION_OPTIONS,
-      // WAL + synchronous=NORMAL: a process crash loses nothing that was committed; a power
-      // loss can drop the last few commits. docs/operations.md explains the choice.
-      enableWAL: config.path !== ':memory:',
-      timeout: 10_000,
-      prepareDatabase: (db: any) => {
-        db.pragma('synchronous = NORMAL');
-        db.pragma('foreign_keys = ON');
-        // Every member of a commit group runs in a savepoint, and SQLite copies each page a
-        // savepoint first changes to a sub-journal, a temporary file once it passes 64 KiB: two
-        // system calls per page. In memory instead, end to end went from 767 to 830 leads/s
-        // (docs/performance.md). Index builds, whose sorts would then be held in memory too,
-        // switch back to files while they run (Database#buildIndex).
-        db.pragma('temp_store = MEMORY');
-      },
-    };
-  }
-  return {
-    type: 'postgres',
-    url: config.url,
-    entities,
-    ...MIGRATION_OPTIONS,
-    extra: { max: 16 },
-  };
-}
-
-/** The schema comes from the migrations alone (applyMigrations), never from synchronize. */
-const MIGRATION_OPTIONS = { synchronize: false, migrationsRun: false, migrations: MIGRATIONS, migrationsTableName: MIGRATIONS_TABLE } as const;
-
-/** Applies pending migrations to the database of `config` and disconnects: main.ts does it first of all. */
-export async function migrateDatabase(config: DatabaseConfig): Promise<void> {
-  await (await initializeDataSource(dataSourceOptions(config, []))).destroy();
-}
-
-/** Connects and applies pending migrations: every data source of the service is made here. */
-export async function initializeDataSource(options: DataSourceOptions): Promise<DataSource> {
-  const dataSource = await new DataSource(options).initialize();
-  try {
-    await applyMigrations(dataSource);
-  } catch (error) {
-    await dataSource.destroy();
-    throw error;
-  }
-  return dataSource;
-}
-
 /** How often the background checkpointer runs; the WAL stays within a few MB under full load. */
 const WAL_CHECKPOINT_INTERVAL_MS = 100;
 
-export async function openDatabase(config: DatabaseConfig, entities: MixedList<Function>): Promise<Database> {
+export async function openDatabase(config: DatabaseConfig, entities: Entities): Promise<Database> {
   return attachDatabase(await initializeDataSource(dataSourceOptions(config, entities)), config);
 }
 

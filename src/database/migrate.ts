@@ -47,7 +47,8 @@ async function appliedNames(dataSource: DataSource): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   try {
     if (!(await runner.hasTable(MIGRATIONS_TABLE))) return [];
-    const rows: { name: string }[] = await runner.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`);
+    // TypeORM's query() answers `any`: these are the rows selected.
+    const rows = (await runner.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`)) as { name: string }[];
     return rows.map((r) => r.name);
   } finally {
     await runner.release();

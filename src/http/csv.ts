@@ -20,6 +20,7 @@ export function readsAsFormula(text: string): boolean {
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects took the first branch: String() gets a primitive
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   const safe = readsAsFormula(text) ? `'${text}` : text;
   // RFC 4180 quoting.
@@ -27,7 +28,7 @@ function cell(value: unknown): string {
 }
 
 /** Streams rows as CSV page by page, so an export of a million rows never sits in memory. */
-export function csvStream<T extends Record<string, unknown>>(columns: readonly string[], pages: AsyncIterable<T[]>, filename: string): StreamableFile {
+export function csvStream<T extends object>(columns: readonly (keyof T & string)[], pages: AsyncIterable<T[]> | Iterable<T[]>, filename: string): StreamableFile {
   async function* lines() {
     yield columns.join(',') + '\r\n';
     for await (const page of pages) {

@@ -48,6 +48,6 @@ export function registerJsonParser(fastify: FastifyInstance): void {
       done(new BodyTooDeepError(), undefined);
       return;
     }
-    parse(request, text, done);
+    void parse(request, text, done);
   });
 }

@@ -1,11 +1,12 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../shared/domain-error.js';
 import { DATABASE_RETRY_AFTER_SECONDS, unavailableCause } from '../database/availability.js';
 import { bodyErrors, codeForStatus, problem as base, PROBLEM_CONTENT_TYPE } from './problem.js';
 import { statusOf } from './error-status.js';
 
 /**
- * Every error leaves as application/problem+json (RFC 9457) with the SPEC's `code`. Unknown
+ * Every error leaves as application/problem+json (RFC 9457) with the API's `code` (docs/api.md, Errors). Unknown
  * failures are logged with their stack and answered 500 without internals.
  */
 @Catch()
@@ -13,8 +14,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse();
-    const request = host.switchToHttp().getRequest();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest | undefined>();
     const problem = this.toProblem(exception);
     if (problem.code === 'DATABASE_UNAVAILABLE') {
       // An outage, not a bug: one line per request, no stack; the route pattern, as the request log names it.
@@ -40,7 +41,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const response = exception.getResponse() as { message?: unknown } | string;
+      // Nest's own bodies: a message, or the messages of a validation.
+      const response = exception.getResponse() as { message?: string | string[] } | string;
       if (status === 503 && typeof response === 'object') {
         // A failed readiness check (@nestjs/terminus): keep which part is down.
         return { ...response, ...base(503, 'NOT_READY', 'the service is not ready: a dependency or processor is down or starting') };

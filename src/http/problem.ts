@@ -1,6 +1,6 @@
 /**
- * The one shape of every error answer: application/problem+json (RFC 9457) with the SPEC's
- * `code`. The exception filter, the framework's own errors and the raw-socket errors all build
+ * The one shape of every error answer: application/problem+json (RFC 9457) with the API's
+ * `code` (docs/api.md, Errors). The exception filter, the framework's own errors and the raw-socket errors all build
  * their bodies here.
  */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';

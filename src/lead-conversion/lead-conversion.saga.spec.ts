@@ -56,7 +56,7 @@ describe('given a lead qualified with account, contact and opportunity to create
     ]);
   });
 
-  it('then the account is named after the company (trimmed), with website, business phone as telephone, address, primary contact and origin (SPEC 6.4)', () => {
+  it('then the account is named after the company (trimmed), with website, business phone as telephone, address, primary contact and origin (docs/events.md, Record events)', () => {
     const q = aQualification();
     expect(given(q.data).created('account')).toEqual({
       kind: 'account',
@@ -72,7 +72,7 @@ describe('given a lead qualified with account, contact and opportunity to create
     });
   });
 
-  it('then the contact carries the person, phones, address, its parent account and origin (SPEC 6.4)', () => {
+  it('then the contact carries the person, phones, address, its parent account and origin (docs/events.md, Record events)', () => {
     const q = aQualification();
     expect(given(q.data).created('contact')).toEqual({
       kind: 'contact',
@@ -91,7 +91,7 @@ describe('given a lead qualified with account, contact and opportunity to create
     });
   });
 
-  it('then the opportunity is named after the topic, its customer is the account, status Open, with the money fields and origin (SPEC 6.4)', () => {
+  it('then the opportunity is named after the topic, its customer is the account, status Open, with the money fields and origin (docs/events.md, Record events)', () => {
     const q = aQualification();
     expect(given(q.data).created('opportunity')).toEqual({
       kind: 'opportunity',

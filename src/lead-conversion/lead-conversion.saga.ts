@@ -11,7 +11,7 @@ export interface ConversionSteps {
 /**
  * The lead conversion saga's decision, as a pure function of the LeadQualified event: exactly the
  * records its plan names, with the ids the plan gave them, mapped from the lead as it was when
- * qualified (SPEC §6.4). The setting in force now plays no part: the plan already recorded it.
+ * qualified (docs/events.md, Record events). The setting in force now plays no part: the plan already recorded it.
  */
 export function conversionSteps(qualified: LeadQualified['data']): ConversionSteps {
   const { plan, qualificationId, leadId } = qualified;

@@ -1,6 +1,7 @@
-import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
+import { isEventOf, type EventStore, type RecordedOf } from '../event-store/event-store.port.js';
 import { fold } from '../event-store/decider.js';
 import { RECORD_KINDS, recordStream } from '../records/record-kinds.js';
+import type { RecordCreated } from '../records/record.decider.js';
 import { emailKey } from '../shared/normalised-keys.js';
 import { CLAIM_TTL_MS, type Claim, type KeyClaims } from '../uniqueness/key-claims.js';
 import { noDuplicates, type DuplicateMatches } from '../uniqueness/unique-key.events.js';
@@ -44,7 +45,9 @@ async function judge(store: EventStore, claim: Claim, now: Date, ttlMs: number, 
     return { claim, pending: false, record: { firstName: firstName ?? null, lastName, email: email ?? null, companyName: companyName ?? null } };
   }
   const recordKind = kind === 'account-name' ? 'account' : 'contact';
-  const created = (await store.readStream(recordStream(recordKind, recordId))).find((e) => e.type === RECORD_KINDS[recordKind].eventType);
+  const created = (await store.readStream(recordStream(recordKind, recordId))).find((e): e is RecordedOf<RecordCreated> =>
+    isEventOf<RecordCreated>(e, [RECORD_KINDS[recordKind].eventType]),
+  );
   if (created) return { claim, pending: false, record: displayOf(kind, created) };
   const outcome = qualificationId ? qualificationOutcome(await store.readStream(leadStream(leadId)), qualificationId) : 'absent';
   if (outcome === 'failed') return null;
@@ -52,9 +55,10 @@ async function judge(store: EventStore, claim: Claim, now: Date, ttlMs: number, 
   return { claim, pending: true, record: claim.data.record };
 }
 
-function displayOf(kind: 'account-name' | 'contact-email', created: RecordedEvent): Record<string, string | null> {
+function displayOf(kind: 'account-name' | 'contact-email', created: RecordedOf<RecordCreated>): Record<string, string | null> {
   const d = created.data;
-  return kind === 'account-name' ? { name: d.name } : { firstName: d.firstName ?? null, lastName: d.lastName, email: d.email ?? null };
+  // An account has a name; a contact has a last name (a lead's is required).
+  return kind === 'account-name' ? { name: d.name ?? null } : { firstName: d.firstName ?? null, lastName: d.lastName ?? null, email: d.email ?? null };
 }
 
 /** The holders as the DUPLICATES_FOUND body lists them. */

@@ -2,13 +2,24 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { Database } from '../database/database.js';
 import { placeholder } from '../database/sql.js';
 import { Checkpoints } from '../event-store/checkpoints.js';
-import { comparePositions, EVENT_STORE, START, type EventStore, type EventMetadata, type RecordedEvent, type StreamAppend } from '../event-store/event-store.port.js';
+import {
+  comparePositions,
+  EVENT_STORE,
+  isEventOf,
+  START,
+  type EventStore,
+  type EventMetadata,
+  type RecordedEvent,
+  type RecordedOf,
+  type StreamAppend,
+} from '../event-store/event-store.port.js';
 import { recordStream } from '../records/record-kinds.js';
+import type { RecordCreated } from '../records/record.decider.js';
 import { nameBasedId } from '../shared/record-ids.js';
 import { claimAppend, type ClaimFields } from '../uniqueness/claim-appends.js';
 import { expectedRevisionOf, foldClaims } from '../uniqueness/key-claims.js';
 import { uniqueKey, uniqueKeyStream, type UniqueKey } from '../uniqueness/unique-keys.js';
-import { leadStream, type LeadQualified } from './lead.events.js';
+import { leadStream, type LeadEvent, type LeadQualified } from './lead.events.js';
 
 /** Its row in `checkpoints` marks the backfill done (the position is the head it covered). */
 export const CLAIMS_BACKFILL = 'uniqueness-backfill';
@@ -19,6 +30,19 @@ interface Wanted {
   key: UniqueKey;
   fields: ClaimFields;
 }
+
+/** The events the backfill learns records and leads from. */
+type SourceEvent = LeadEvent | RecordCreated;
+const SOURCE_EVENT_TYPES: readonly SourceEvent['type'][] = [
+  'LeadConversionFailed',
+  'AccountCreated',
+  'ContactCreated',
+  'LeadCreated',
+  'LeadUpdated',
+  'LeadQualified',
+  'LeadDisqualified',
+  'LeadReactivated',
+];
 
 interface LeadSketch {
   open: boolean;
@@ -105,36 +129,44 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
   }
 
   private take(event: RecordedEvent, wanted: Wanted[], leads: Map<string, LeadSketch>, converting: Map<string, Wanted[]>, created: Set<string>): void {
-    const d = event.data;
+    if (!isEventOf<SourceEvent>(event, SOURCE_EVENT_TYPES)) return;
     switch (event.type) {
       case 'LeadConversionFailed':
-        converting.delete(d.qualificationId);
+        converting.delete(event.data.qualificationId);
         return;
       case 'AccountCreated':
       case 'ContactCreated': {
+        const d = event.data;
         created.add(d.id);
         const account = event.type === 'AccountCreated';
         const key = account ? uniqueKey('account-name', d.name) : uniqueKey('contact-email', d.email);
         if (!key) return;
-        const record: Record<string, string | null> = account ? { name: d.name } : { firstName: d.firstName ?? null, lastName: d.lastName, email: d.email ?? null };
+        // An account with a name key has a name; a contact has a last name (a lead's is required).
+        const record: Record<string, string | null> = account ? { name: d.name ?? null } : { firstName: d.firstName ?? null, lastName: d.lastName ?? null, email: d.email ?? null };
         const ownerStreamId = recordStream(account ? 'account' : 'contact', d.id);
         wanted.push({ key, fields: { recordId: d.id, leadId: d.originatingLeadId, qualificationId: d.qualificationId, ownerStreamId, ownerEventId: event.id, record, backfilled: true } });
         return;
       }
-      case 'LeadCreated':
+      case 'LeadCreated': {
+        const d = event.data;
         leads.set(d.leadId, { open: true, createdEventId: event.id, email: d.email ?? null, firstName: d.firstName ?? null, lastName: d.lastName, companyName: d.companyName ?? null });
         return;
+      }
       case 'LeadUpdated': {
+        const d = event.data;
         const lead = leads.get(d.leadId);
         if (!lead) return;
-        for (const field of ['email', 'firstName', 'lastName', 'companyName'] as const) if (d[field] !== undefined) (lead as any)[field] = d[field];
+        if (d.email !== undefined) lead.email = d.email;
+        if (d.firstName !== undefined) lead.firstName = d.firstName;
+        if (d.lastName !== undefined) lead.lastName = d.lastName;
+        if (d.companyName !== undefined) lead.companyName = d.companyName;
         return;
       }
       case 'LeadQualified':
       case 'LeadDisqualified':
       case 'LeadReactivated': {
-        if (event.type === 'LeadQualified') converting.set(d.qualificationId, plannedClaims(event));
-        const lead = leads.get(d.leadId);
+        if (event.type === 'LeadQualified') converting.set(event.data.qualificationId, plannedClaims(event));
+        const lead = leads.get(event.data.leadId);
         if (lead) lead.open = event.type === 'LeadReactivated';
         return;
       }
@@ -177,8 +209,8 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
 const metadata = (): EventMetadata => ({ userId: 'system:uniqueness-backfill', correlationId: CLAIMS_BACKFILL, causationId: CLAIMS_BACKFILL, at: new Date().toISOString() });
 
 /** The claims of the accounts and contacts a LeadQualified plans to create. */
-function plannedClaims(event: RecordedEvent): Wanted[] {
-  const { plan, qualificationId, leadId, lead } = event.data as LeadQualified['data'];
+function plannedClaims(event: RecordedOf<LeadQualified>): Wanted[] {
+  const { plan, qualificationId, leadId, lead } = event.data;
   const owner = { leadId, qualificationId, ownerStreamId: leadStream(leadId), ownerEventId: event.id, backfilled: true };
   const out: Wanted[] = [];
   const account = uniqueKey('account-name', lead.companyName);

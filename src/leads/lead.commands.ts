@@ -1,6 +1,16 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EVENT_STORE, NO_STREAM, WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent, type StreamAppend } from '../event-store/event-store.port.js';
+import {
+  EVENT_STORE,
+  isEventOf,
+  NO_STREAM,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+  type RecordedOf,
+  type StreamAppend,
+} from '../event-store/event-store.port.js';
 import { concurrencyConflict, decide, type Decision } from '../event-store/decider.js';
 import { readSettingInForce } from '../qualify-setting/qualify-lead-setting.commands.js';
 import { RECORD_KINDS, recordStream } from '../records/record-kinds.js';
@@ -164,7 +174,9 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
 
   /** A failed conversion frees the keys of the records it planned and never created. */
   private async releaseUncreated(work: OutsideWork, history: RecordedEvent[], qualificationId: string): Promise<void> {
-    const qualified = history.find((e) => e.type === 'LeadQualified' && e.data.qualificationId === qualificationId)?.data as LeadQualified['data'] | undefined;
+    const qualified = history.find(
+      (e): e is RecordedOf<LeadQualified> => isEventOf<LeadQualified>(e, ['LeadQualified']) && e.data.qualificationId === qualificationId,
+    )?.data;
     if (!qualified) return;
     const planned = [
       { kind: 'account' as const, record: qualified.plan.account, key: uniqueKey('account-name', qualified.lead.companyName) },

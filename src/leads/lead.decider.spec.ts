@@ -134,7 +134,7 @@ describe('UpdateLead', () => {
       .then([{ type: 'LeadUpdated', data: { leadId: lead.leadId, statusReason: 'Contacted' } }]);
   });
 
-  it.each(['Qualified', ...DISQUALIFY_REASONS] as const)('refuses status reason %s on an open lead (SPEC 6.2: Open is New or Contacted): 400', (statusReason) => {
+  it.each(['Qualified', ...DISQUALIFY_REASONS] as const)('refuses status reason %s on an open lead (docs/api.md, Lead commands: Open is New or Contacted): 400', (statusReason) => {
     const lead = aLead();
     given([lead.created])
       .when({ type: 'UpdateLead', leadId: lead.leadId, changes: { statusReason } })
@@ -434,7 +434,7 @@ describe('QualifyLead again after reactivation', () => {
       .then([expectedQualified(lead, command, { ...planFor(command.qualificationId), contact: existing(contactId) }, 'setting')]);
   });
 
-  it('reuses the records the earlier qualification planned while its conversion is still pending (SPEC 6.3)', () => {
+  it('reuses the records the earlier qualification planned while its conversion is still pending (docs/api.md, Qualify)', () => {
     const lead = aLead();
     const q1 = randomUUID();
     const history = [lead.created, lead.qualified(q1), lead.reactivated];

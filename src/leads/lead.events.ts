@@ -15,8 +15,11 @@ export type DisqualifyReason = (typeof DISQUALIFY_REASONS)[number];
 export type LeadStatus = 'Open' | 'Qualified' | 'Disqualified';
 export type StatusReason = (typeof OPEN_REASONS)[number] | 'Qualified' | DisqualifyReason;
 
-/** SPEC §6.1. Optional fields may be absent or null (cleared). */
-export interface LeadFields {
+/**
+ * The lead's fields (docs/events.md, Lead fields). Optional fields may be absent or null (cleared).
+ * A type, not an interface: event data is a JSON object (DomainEvent).
+ */
+export type LeadFields = {
   topic: string;
   firstName?: string | null;
   lastName: string;
@@ -39,7 +42,7 @@ export interface LeadFields {
   description?: string | null;
   existingAccountId?: string | null;
   existingContactId?: string | null;
-}
+};
 
 /**
  * What a qualification does about one kind of record: create it under a new id, link an existing

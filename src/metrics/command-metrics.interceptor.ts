@@ -1,4 +1,5 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { tap, type Observable } from 'rxjs';
 import { isDatabaseUnavailable } from '../database/availability.js';
 import { DomainError } from '../shared/domain-error.js';
@@ -10,7 +11,7 @@ export class CommandMetricsInterceptor implements NestInterceptor {
   constructor(private readonly metrics: Metrics) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (request.method === 'GET') return next.handle();
     const command = `${context.getClass().name.replace(/Controller$/, '')}.${context.getHandler().name}`;
     const stop = this.metrics.commandSeconds.startTimer({ command });

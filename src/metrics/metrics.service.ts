@@ -36,15 +36,14 @@ export class Metrics {
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {
     collectDefaultMetrics({ register: this.registry });
-    const self = this;
     new Gauge({
       name: 'projection_lag_positions',
       help: 'Log positions between the head of the event store and each processor checkpoint',
       labelNames: ['processor'] as const,
       registers: [this.registry],
       async collect() {
-        const head = BigInt(await self.store.headPosition());
-        for (const runner of self.processors.all()) {
+        const head = BigInt(await store.headPosition());
+        for (const runner of processors.all()) {
           const lag = head - BigInt(await runner.storedCheckpoint());
           this.set({ processor: runner.name }, Number(lag > 0n ? lag : 0n));
         }
@@ -55,9 +54,9 @@ export class Metrics {
       help: 'Log positions the lead conversion saga still has to process',
       registers: [this.registry],
       async collect() {
-        const saga = self.processors.get(LEAD_CONVERSION);
+        const saga = processors.get(LEAD_CONVERSION);
         if (!saga) return;
-        const lag = BigInt(await self.store.headPosition()) - BigInt(await saga.storedCheckpoint());
+        const lag = BigInt(await store.headPosition()) - BigInt(await saga.storedCheckpoint());
         this.set(Number(lag > 0n ? lag : 0n));
       },
     });
@@ -67,10 +66,15 @@ export class Metrics {
       labelNames: ['processor'] as const,
       registers: [this.registry],
       async collect() {
-        const rows: { processor: string; count: string }[] = await self.db.read((m) =>
-          m.createQueryBuilder(DeadLetterRow, 'd').select('d.processor', 'processor').addSelect('COUNT(*)', 'count').groupBy('d.processor').getRawMany(),
+        const rows = await db.read((m) =>
+          m
+            .createQueryBuilder(DeadLetterRow, 'd')
+            .select('d.processor', 'processor')
+            .addSelect('COUNT(*)', 'count')
+            .groupBy('d.processor')
+            .getRawMany<{ processor: string; count: string | number }>(),
         );
-        for (const runner of self.processors.all()) this.set({ processor: runner.name }, Number(rows.find((r) => r.processor === runner.name)?.count ?? 0));
+        for (const runner of processors.all()) this.set({ processor: runner.name }, Number(rows.find((r) => r.processor === runner.name)?.count ?? 0));
       },
     });
   }

@@ -34,7 +34,7 @@ export class ProjectionsController {
     const head = await this.store.headPosition();
     const [checkpoints, letters] = await Promise.all([
       this.db.read((m) => m.find(CheckpointRow)),
-      this.db.read((m) => m.createQueryBuilder(DeadLetterRow, 'd').select('d.processor', 'processor').addSelect('COUNT(*)', 'count').groupBy('d.processor').getRawMany()),
+      this.db.read((m) => m.createQueryBuilder(DeadLetterRow, 'd').select('d.processor', 'processor').addSelect('COUNT(*)', 'count').groupBy('d.processor').getRawMany<{ processor: string; count: string | number }>()),
     ]);
     const items = this.processors.all().map((runner) => {
       const row = checkpoints.find((c) => c.processor === runner.name);
@@ -49,7 +49,7 @@ export class ProjectionsController {
         lag: (BigInt(head) > BigInt(checkpoint) ? BigInt(head) - BigInt(checkpoint) : 0n).toString(),
         status: rebuilding ? 'rebuilding' : local.state === 'standby' ? 'running elsewhere' : local.state,
         owner: row?.owner ?? null,
-        rebuildTarget: rebuilding ? row!.rebuildTarget : null,
+        rebuildTarget: rebuilding ? row.rebuildTarget : null,
         deadLetters: Number(letters.find((l) => l.processor === runner.name)?.count ?? 0),
         lastError: local.lastError,
       };

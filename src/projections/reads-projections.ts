@@ -1,5 +1,6 @@
 import { applyDecorators, Injectable, SetMetadata, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { from, switchMap, type Observable } from 'rxjs';
 import { ApiResponseHeaders, PROJECTION_POSITION_HEADER } from '../http/api-headers.js';
@@ -18,8 +19,8 @@ export class ProjectionPositionInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const names = this.reflector.get<string[]>(PROJECTIONS, context.getHandler()) ?? [];
-    const request = context.switchToHttp().getRequest();
-    const reply = context.switchToHttp().getResponse();
+    const request = context.switchToHttp().getRequest<FastifyRequest<{ Querystring: { minPosition?: unknown } }>>();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
     const raw = request.query?.minPosition;
     if (raw !== undefined && (typeof raw !== 'string' || !/^\d{1,20}$/.test(raw))) {
       throw new DomainError('VALIDATION_FAILED', 'minPosition must be a position (a decimal number)', {

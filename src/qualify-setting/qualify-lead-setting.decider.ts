@@ -46,15 +46,19 @@ export function decideSettingUpdate(command: UpdateQualifyLeadSetting, state: Qu
   ];
 }
 
-export function evolveSetting(
-  state: QualifyLeadSetting,
-  event: { type: string; data: any; metadata?: { userId?: string; at?: string } },
-): QualifyLeadSetting {
-  if (event.type !== 'QualifyLeadSettingUpdated') return state;
+/** A recorded event of the stream, or one just decided with the metadata it will be appended with. */
+type SettingEvent = { type: string; data: unknown; metadata?: { userId?: string; at?: string } };
+
+export function evolveSetting(state: QualifyLeadSetting, event: SettingEvent): QualifyLeadSetting {
+  if (!isSettingUpdated(event)) return state;
   return {
     createRecordsByDefault: event.data.createRecordsByDefault,
     version: event.data.version,
     updatedAt: event.metadata?.at ?? null,
     updatedBy: event.metadata?.userId ?? null,
   };
+}
+
+function isSettingUpdated(event: SettingEvent): event is SettingEvent & QualifyLeadSettingUpdated {
+  return event.type === 'QualifyLeadSettingUpdated';
 }

@@ -8,6 +8,14 @@ import { accountNameKey, contactNameKey, emailKey as contactEmailKey, lastNameKe
  */
 export type RecordKind = 'account' | 'contact' | 'opportunity';
 
+/** The fields of a record's data that code reads by name (its keys); the others are copied to their columns as they are. */
+export interface RecordKeyFields {
+  name?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  email?: string | null;
+}
+
 export interface RecordKindInfo {
   kind: RecordKind;
   eventType: 'AccountCreated' | 'ContactCreated' | 'OpportunityCreated';
@@ -20,7 +28,7 @@ export interface RecordKindInfo {
   /** Event data field → column. */
   columns: Record<string, string>;
   /** Derived columns (uniqueness and search keys) computed from the event data. */
-  keys?: (data: Record<string, any>) => Record<string, unknown>;
+  keys?: (data: RecordKeyFields) => Record<string, unknown>;
   /**
    * Columns `?q=` matches by prefix, most telling first: a record matched by several is listed
    * once, under the first (searchable kinds only).

@@ -1,5 +1,5 @@
 import { DomainError } from '../shared/domain-error.js';
-import { RECORD_KINDS, type RecordKind } from './record-kinds.js';
+import { RECORD_KINDS, type RecordKeyFields, type RecordKind } from './record-kinds.js';
 
 /**
  * An account, contact or opportunity: created once, by one qualification. Creating it again for
@@ -11,12 +11,12 @@ export type RecordState = { exists: false } | { exists: true; qualificationId: s
 export interface CreateRecord {
   kind: RecordKind;
   id: string;
-  data: Record<string, unknown> & { originatingLeadId: string; qualificationId: string };
+  data: Record<string, unknown> & RecordKeyFields & { originatingLeadId: string; qualificationId: string };
 }
 
 export interface RecordCreated {
   type: 'AccountCreated' | 'ContactCreated' | 'OpportunityCreated';
-  data: Record<string, unknown> & { id: string; originatingLeadId: string; qualificationId: string };
+  data: Record<string, unknown> & RecordKeyFields & { id: string; originatingLeadId: string; qualificationId: string };
 }
 
 /** Opens the stream of a record an accepted qualification will create (it can be linked already). */

@@ -1,9 +1,10 @@
 import type { SqlRunner } from '../database/database.js';
 import type { Database } from '../database/database.js';
 import { upsertRows } from '../database/sql.js';
-import type { RecordedEvent } from '../event-store/event-store.port.js';
+import { isEventOf, type RecordedEvent, type RecordedOf } from '../event-store/event-store.port.js';
 import type { Projection } from '../event-store/processor.js';
 import { RECORD_EVENT_TYPES, RECORD_KINDS } from './record-kinds.js';
+import type { RecordCreated } from './record.decider.js';
 
 export const RECORDS = 'customer-records';
 
@@ -20,7 +21,7 @@ export class RecordsProjection implements Projection {
   async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
     for (const info of Object.values(RECORD_KINDS)) {
       const rows = events
-        .filter((e) => e.type === info.eventType)
+        .filter((e): e is RecordedOf<RecordCreated> => isEventOf<RecordCreated>(e, [info.eventType]))
         .map((e) => {
           const row: Record<string, unknown> = { id: e.data.id, created_at: e.metadata.at ?? e.createdAt.toISOString(), position: e.position };
           for (const [field, column] of Object.entries(info.columns)) row[column] = e.data[field] ?? null;

@@ -33,11 +33,19 @@ export class SearchRecordsDto extends ListRecordsDto {
   @IsString()
   @MaxLength(254)
   // Some non-blank text, and no control characters but white space (PostgreSQL text cannot hold NUL).
+  // eslint-disable-next-line no-control-regex -- the control characters are what it refuses
   @Matches(/^(?=[\s\S]*\S)[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, { message: 'q must hold some text and no control characters' })
   q?: string;
 }
 
 type RecordView = Record<string, unknown>;
+
+/** A row of accounts, contacts or opportunities as SQL returns it; the columns of RECORD_KINDS are read by name. */
+interface RecordRow {
+  [column: string]: unknown;
+  id: string;
+  created_at: string;
+}
 
 export class ListRecords extends Query<{ items: RecordView[]; nextCursor: string | null }> {
   constructor(
@@ -58,7 +66,7 @@ export class GetRecord extends Query<RecordView> {
 }
 
 /** Column row → API record: the event's field names, plus id and createdAt. */
-function toView(kind: RecordKind, row: Record<string, any>): RecordView {
+function toView(kind: RecordKind, row: RecordRow): RecordView {
   const view: RecordView = { id: row.id };
   for (const [field, column] of Object.entries(RECORD_KINDS[kind].columns)) view[field] = row[column] ?? null;
   view.createdAt = row.created_at;
@@ -82,7 +90,7 @@ export class ListRecordsHandler implements IQueryHandler<ListRecords> {
     if (filter.originatingLeadId) where.add((p) => `originating_lead_id = ${p()}`, filter.originatingLeadId.toLowerCase());
     const scope = `${kind}:createdAt`;
     if (filter.cursor) where.after(SORT, this.cursors.decode(scope, filter.cursor));
-    const rows: Record<string, any>[] = await this.db.query(`SELECT * FROM ${RECORD_KINDS[kind].table} ${where} ${orderBy(SORT)} LIMIT ${limit + 1}`, where.params);
+    const rows = await this.db.query<RecordRow>(`SELECT * FROM ${RECORD_KINDS[kind].table} ${where.toString()} ${orderBy(SORT)} LIMIT ${limit + 1}`, where.params);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { items: page.map((r) => toView(kind, r)), nextCursor: rows.length > limit && last ? this.cursors.encode(scope, last.created_at, last.id) : null };
@@ -95,7 +103,8 @@ export class ListRecordsHandler implements IQueryHandler<ListRecords> {
     const scope = `${kind}:q:${prefix}`;
     const after = filter.cursor ? this.cursors.decode(scope, filter.cursor) : undefined;
     const query = recordSearchQuery(this.db.kind, kind, { prefix, after, limit: limit + 1, originatingLeadId: filter.originatingLeadId?.toLowerCase() });
-    const rows: Record<string, any>[] = await this.db.query(query.sql, query.params);
+    // The search answers each row with the key it matched (search_key), its sort value.
+    const rows = await this.db.query<RecordRow & { search_key: string }>(query.sql, query.params);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { items: page.map((r) => toView(kind, r)), nextCursor: rows.length > limit && last ? this.cursors.encode(scope, last.search_key, last.id) : null };
@@ -107,7 +116,7 @@ export class ListRecordsHandler implements IQueryHandler<ListRecords> {
 export class GetRecordHandler implements IQueryHandler<GetRecord> {
   constructor(private readonly db: Database) {}
   async execute({ kind, id }: GetRecord) {
-    const rows = await this.db.query(`SELECT * FROM ${RECORD_KINDS[kind].table} WHERE id = ${placeholder(this.db.kind, 1)}`, [id]);
+    const rows = await this.db.query<RecordRow>(`SELECT * FROM ${RECORD_KINDS[kind].table} WHERE id = ${placeholder(this.db.kind, 1)}`, [id]);
     if (!rows.length) throw notFound(kind, id);
     return toView(kind, rows[0]);
   }

@@ -24,7 +24,7 @@ export type DomainErrorCode =
   | 'PROJECTION_REBUILDING';
 
 /**
- * A rule of the domain or of the API said no. It names the rule (the SPEC's error code) and not an
+ * A rule of the domain or of the API said no. It names the rule (the API's error code, docs/api.md) and not an
  * HTTP status, so that deciders stay free of transport concerns; the problem-details filter picks
  * the status. One error type for every refusal, so that handlers throw and never return error values.
  */

@@ -22,10 +22,12 @@ export class RecordSearchKeys1796007600000 implements MigrationInterface {
 
     const PAGE = 1000;
     for (let after = ''; ; ) {
-      const rows: { id: string; first_name: string | null; last_name: string | null }[] = await runner.query(
-        `SELECT id, first_name, last_name FROM contacts WHERE id > ${p(1)} ORDER BY id LIMIT ${PAGE}`,
-        [after],
-      );
+      // TypeORM's query() answers `any`: these are the rows selected.
+      const rows = (await runner.query(`SELECT id, first_name, last_name FROM contacts WHERE id > ${p(1)} ORDER BY id LIMIT ${PAGE}`, [after])) as {
+        id: string;
+        first_name: string | null;
+        last_name: string | null;
+      }[];
       if (!rows.length) break;
       const values = rows.map((_, i) => `(${p(3 * i + 1)}, ${p(3 * i + 2)}, ${p(3 * i + 3)})`).join(', ');
       const params = rows.flatMap((r) => [r.id, contactNameKey(r.first_name, r.last_name), lastNameKey(r.last_name)]);
@@ -39,7 +41,7 @@ export class RecordSearchKeys1796007600000 implements MigrationInterface {
     // such white space can differ; find those, recompute them.
     const blank = postgres ? (code: number) => `strpos(name_key, chr(${code})) > 0` : (code: number) => `instr(name_key, char(${code})) > 0`;
     const suspect = [`${postgres ? 'strpos' : 'instr'}(name_key, '  ') > 0`, ...OTHER_WHITE_SPACE.map(blank)].join(' OR ');
-    const legacy: { id: string; name: string; name_key: string }[] = await runner.query(`SELECT id, name, name_key FROM accounts WHERE ${suspect}`);
+    const legacy = (await runner.query(`SELECT id, name, name_key FROM accounts WHERE ${suspect}`)) as { id: string; name: string; name_key: string }[];
     for (const row of legacy) {
       const key = accountNameKey(row.name);
       if (key && key !== row.name_key) await runner.query(`UPDATE accounts SET name_key = ${p(1)} WHERE id = ${p(2)}`, [key, row.id]);

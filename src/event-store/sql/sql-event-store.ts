@@ -9,6 +9,7 @@ import {
   WrongExpectedRevisionError,
   type AllSubscription,
   type AppendResult,
+  type EventMetadata,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -16,6 +17,7 @@ import {
   type StreamAppend,
   type SubscriptionPage,
 } from '../event-store.port.js';
+import { SqlAllSubscription } from './sql-all-subscription.js';
 
 /** Arbitrary constant naming the PostgreSQL advisory lock that serialises appends. */
 const APPEND_LOCK_KEY = 727_100_001;
@@ -28,7 +30,7 @@ interface EventRecordRow {
   type: string;
   /** Text on SQLite, already parsed JSONB on PostgreSQL. */
   data: string | object;
-  metadata: string | object;
+  metadata: string | EventMetadata;
   created_at: string | Date;
 }
 
@@ -269,85 +271,7 @@ function toRecorded(row: EventRecordRow): RecordedEvent {
     revision: Number(row.stream_revision),
     position: String(row.global_position),
     data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
-    metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
+    metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as EventMetadata) : row.metadata,
     createdAt: new Date(row.created_at),
   };
-}
-
-/**
- * Waits for this process's appends through the store's emitter, and for other processes' (which it
- * cannot hear) by reading again when `waitMs` runs out. Holds no connection while it waits: on
- * SQLite every query queues on one connection.
- */
-class SqlAllSubscription implements AllSubscription {
-  /** An append happened since the last read began: read again instead of waiting. */
-  private dirty = false;
-  private wake?: () => void;
-  private closed = false;
-  /** The last pages matched few of the events they covered (learnDensity). */
-  private sparse = false;
-  private readonly onAppend = () => {
-    this.dirty = true;
-    this.wake?.();
-  };
-  private readonly onClose = () => void this.close();
-
-  constructor(
-    private readonly store: SqlEventStore,
-    private readonly appended: EventEmitter,
-    private after: string,
-    private readonly eventTypes?: readonly string[],
-  ) {
-    appended.on('appended', this.onAppend);
-    appended.once('closed', this.onClose);
-  }
-
-  async pull(max: number, waitMs: number): Promise<SubscriptionPage> {
-    if (this.closed) throw new Error('the subscription is closed');
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      this.dirty = false;
-      const page = await this.store.readPage(this.after, max, this.eventTypes, this.sparse);
-      if (page.events.length > 0 || page.position !== this.after) {
-        this.learnDensity(page);
-        this.after = page.position;
-        return page;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || this.closed) return page;
-      // Once the wait runs out, the loop reads once more: other processes' appends are not heard.
-      if (!this.dirty) await this.sleep(left);
-      if (this.closed) return page;
-    }
-  }
-
-  /**
-   * Sparse: under 1 event in 20 of the log matched over the last page that spanned enough of it to
-   * tell (a page of a few positions says nothing). Decides how readPage walks the log.
-   */
-  private learnDensity(page: SubscriptionPage): void {
-    if (!this.eventTypes) return;
-    const span = Number(page.position) - Number(this.after);
-    if (span >= 100) this.sparse = page.events.length / span < 0.05;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.appended.off('appended', this.onAppend);
-    this.appended.off('closed', this.onClose);
-    this.wake?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.wake = wake;
-    });
-  }
 }

@@ -8,7 +8,7 @@ const Nullable = () => ValidateIf((_, value) => value !== null && value !== unde
 export const OmittableNotNull = () => ValidateIf((_, value) => value !== undefined);
 const money = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 };
 
-/** The optional lead fields of SPEC §6.1, shared by create and update. */
+/** The optional lead fields (docs/events.md, Lead fields), shared by create and update. */
 export class OptionalLeadFieldsDto {
   @ApiPropertyOptional({ type: String, maxLength: 100, nullable: true, example: 'Ada' }) @Nullable() @IsString() @MaxLength(100) firstName?: string | null;
   @ApiPropertyOptional({ type: String, maxLength: 100, nullable: true, example: 'CTO' }) @Nullable() @IsString() @MaxLength(100) jobTitle?: string | null;

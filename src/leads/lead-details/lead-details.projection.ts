@@ -2,7 +2,7 @@ import type { SqlRunner } from '../../database/database.js';
 import type { Database } from '../../database/database.js';
 import { selectIn, updateChangedColumns, upsertRows } from '../../database/sql.js';
 import { LEAD_DETAILS_COLUMNS, LEAD_DETAILS_INDEXES } from './lead-details.entity.js';
-import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import { isEventOf, type RecordedEvent, type RecordedOf } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../event-store/processor.js';
 import type { LeadEvent, LeadFields } from '../lead.events.js';
 
@@ -36,9 +36,18 @@ export const FIELD_COLUMNS: Record<keyof LeadFields, string> = {
 
 const COLUMNS = LEAD_DETAILS_COLUMNS;
 
-type Row = Record<string, any>;
+/** A row of lead_details, column by column (COLUMNS), as stored or as a batch changes it. */
+type Row = Record<string, unknown> & { id: string };
 
-const EVENT_TYPES = ['LeadCreated', 'LeadUpdated', 'LeadQualified', 'LeadConversionCompleted', 'LeadConversionFailed', 'LeadDisqualified', 'LeadReactivated'];
+const EVENT_TYPES: readonly LeadEvent['type'][] = [
+  'LeadCreated',
+  'LeadUpdated',
+  'LeadQualified',
+  'LeadConversionCompleted',
+  'LeadConversionFailed',
+  'LeadDisqualified',
+  'LeadReactivated',
+];
 
 /**
  * lead_details: one row per lead. Applies a whole batch with one read of the rows it touches, one
@@ -53,8 +62,9 @@ export class LeadDetailsProjection implements Projection {
 
   constructor(private readonly db: Database) {}
 
-  async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
+  async apply(recorded: RecordedEvent[], sql: SqlRunner): Promise<void> {
     const dialect = this.db.kind;
+    const events = recorded.filter((e) => isEventOf<LeadEvent>(e, EVENT_TYPES));
     // A lead whose first event here is its creation needs no read: the events determine its row.
     // Most of a replay is such leads, and this halves its statements. Should the row exist after
     // all (a batch applied again after a crash), the version guard on the upsert keeps it.
@@ -73,11 +83,11 @@ export class LeadDetailsProjection implements Projection {
       stored.set(row.id, { ...row });
     }
     const changed = new Set<string>();
-    for (const recorded of events) {
-      const id = leadIdOf(recorded);
+    for (const event of events) {
+      const id = leadIdOf(event);
       const before = rows.get(id);
-      if (before && recorded.revision <= Number(before.version)) continue;
-      const after = evolveRow(before, recorded as RecordedEvent & LeadEvent, id);
+      if (before && event.revision <= Number(before.version)) continue;
+      const after = evolveRow(before, event, id);
       if (!after) continue;
       rows.set(id, after);
       changed.add(id);
@@ -105,13 +115,13 @@ export class LeadDetailsProjection implements Projection {
   }
 }
 
-function leadIdOf(event: RecordedEvent): string {
+function leadIdOf(event: RecordedOf<LeadEvent>): string {
   return event.data.leadId ?? event.streamId.slice('lead-'.length);
 }
 
 const FIELD_ENTRIES = Object.entries(FIELD_COLUMNS);
 
-const EMPTY_ROW = Object.fromEntries(COLUMNS.map((column) => [column, null])) as Row;
+const EMPTY_ROW: Record<string, unknown> = Object.fromEntries(COLUMNS.map((column) => [column, null]));
 
 /**
  * A row with every column, in column order (one object shape, so the upsert loop stays fast).
@@ -125,7 +135,7 @@ function emptyRow(id: string): Row {
  * Applies one event to the lead's row, in place (the rows of a batch are this call's own copies).
  * Returns undefined for events of a lead whose creation this model has not seen.
  */
-function evolveRow(row: Row | undefined, event: RecordedEvent & LeadEvent, id: string): Row | undefined {
+function evolveRow(row: Row | undefined, event: RecordedOf<LeadEvent>, id: string): Row | undefined {
   const at = event.metadata.at ?? event.createdAt.toISOString();
   if (event.type === 'LeadCreated') {
     row = emptyRow(id);
@@ -183,7 +193,7 @@ function evolveRow(row: Row | undefined, event: RecordedEvent & LeadEvent, id: s
 function setFields(row: Row, fields: Partial<LeadFields>): void {
   for (const [field, column] of FIELD_ENTRIES) {
     const value = (fields as Record<string, unknown>)[field];
-    if (value !== undefined) (row as Record<string, unknown>)[column] = value;
+    if (value !== undefined) row[column] = value;
   }
   withKeys(row);
 }

@@ -10,7 +10,7 @@ import { DomainError, notFound } from '../../shared/domain-error.js';
 import { leadStream } from '../lead.events.js';
 import { LEAD_DETAILS } from './lead-details.projection.js';
 import type { ListLeadsDto } from './lead-queries.dto.js';
-import { toLeadView, type LeadView } from './lead-view.js';
+import { toLeadView, type LeadDetailsRecord, type LeadView } from './lead-view.js';
 
 const SORT_COLUMNS: Record<string, string> = { createdAt: 'created_at', updatedAt: 'updated_at', lastName: 'last_name', topic: 'topic' };
 
@@ -40,7 +40,7 @@ export class GetLeadHandler implements IQueryHandler<GetLead> {
   ) {}
 
   async execute({ id }: GetLead): Promise<LeadView> {
-    const rows = await this.gate.consistentRead([LEAD_DETAILS], (m) => m.query(`SELECT * FROM lead_details WHERE id = ${placeholder(this.db.kind, 1)}`, [id]));
+    const rows = await this.gate.consistentRead([LEAD_DETAILS], (m) => m.query<LeadDetailsRecord>(`SELECT * FROM lead_details WHERE id = ${placeholder(this.db.kind, 1)}`, [id]));
     if (!rows.length) throw notFound('lead', id);
     return toLeadView(rows[0]);
   }
@@ -67,8 +67,8 @@ export class ListLeadsHandler implements IQueryHandler<ListLeads> {
     range(where, 'qualified_at', filter.qualifiedFrom, filter.qualifiedTo);
     const scope = `leads:${sortKey}`;
     if (filter.cursor) where.after(sort, this.cursors.decode(scope, filter.cursor));
-    const rows: Record<string, any>[] = await this.gate.consistentRead([LEAD_DETAILS], (m) =>
-      m.query(`SELECT * FROM lead_details ${where} ${orderBy(sort)} LIMIT ${limit + 1}`, where.params),
+    const rows = await this.gate.consistentRead([LEAD_DETAILS], (m) =>
+      m.query<LeadDetailsRecord>(`SELECT * FROM lead_details ${where.toString()} ${orderBy(sort)} LIMIT ${limit + 1}`, where.params),
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);

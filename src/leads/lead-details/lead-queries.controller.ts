@@ -37,7 +37,7 @@ export class LeadQueriesController {
     // projection is rebuilt) is still an error response rather than an aborted download.
     const first = await page(filter.cursor);
     async function* pages() {
-      for (let current = first; ; current = await page(current.nextCursor!)) {
+      for (let current = first; ; current = await page(current.nextCursor)) {
         left -= current.items.length;
         yield current.items.map(flattenLead);
         if (!current.nextCursor || left <= 0) return;

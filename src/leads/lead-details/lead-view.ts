@@ -1,7 +1,37 @@
+import type { QualificationPlan } from '../lead.events.js';
 import { FIELD_COLUMNS } from './lead-details.projection.js';
 
-/** A lead_details row (snake_case, as SQL returns it) → the API's lead. */
-export function toLeadView(row: Record<string, any>) {
+/**
+ * A lead_details row as SQL returns it: snake_case, the columns of LeadDetailsRow (booleans are 0/1
+ * on SQLite). The lead fields' columns (FIELD_COLUMNS) are read by name.
+ */
+export interface LeadDetailsRecord {
+  [column: string]: unknown;
+  id: string;
+  status: string;
+  status_reason: string;
+  version: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  disqualified_at: string | null;
+  qualification_id: string | null;
+  /** JSON text of the plan. */
+  plan: string | QualificationPlan | null;
+  decided_by: string | null;
+  setting_version: number | null;
+  create_records_by_default: boolean | number | null;
+  qualified_by: string | null;
+  qualified_at: string | null;
+  conversion: string | null;
+  conversion_failure_reason: string | null;
+  account_id: string | null;
+  contact_id: string | null;
+  opportunity_id: string | null;
+}
+
+/** A lead_details row → the API's lead. */
+export function toLeadView(row: LeadDetailsRecord) {
   const fields: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(FIELD_COLUMNS)) fields[field] = row[column] ?? null;
   return {
@@ -17,7 +47,7 @@ export function toLeadView(row: Record<string, any>) {
     qualification: row.qualification_id
       ? {
           qualificationId: row.qualification_id,
-          plan: typeof row.plan === 'string' ? JSON.parse(row.plan) : row.plan,
+          plan: typeof row.plan === 'string' ? (JSON.parse(row.plan) as QualificationPlan) : row.plan,
           decidedBy: row.decided_by,
           settingVersion: Number(row.setting_version),
           createRecordsByDefault: row.create_records_by_default === true || row.create_records_by_default === 1,

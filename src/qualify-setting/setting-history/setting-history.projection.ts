@@ -1,8 +1,11 @@
 import type { SqlRunner } from '../../database/database.js';
 import type { Database } from '../../database/database.js';
 import { upsertRows } from '../../database/sql.js';
-import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import { isEventOf, type RecordedEvent, type RecordedOf } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../event-store/processor.js';
+import type { QualifyLeadSettingUpdated } from '../qualify-lead-setting.decider.js';
+
+const EVENT_TYPES: readonly QualifyLeadSettingUpdated['type'][] = ['QualifyLeadSettingUpdated'];
 
 export const SETTING_HISTORY = 'qualify-setting-history';
 
@@ -13,13 +16,13 @@ export const SETTING_HISTORY = 'qualify-setting-history';
  */
 export class SettingHistoryProjection implements Projection {
   readonly name = SETTING_HISTORY;
-  readonly eventTypes = ['QualifyLeadSettingUpdated'];
+  readonly eventTypes = EVENT_TYPES;
 
   constructor(private readonly db: Database) {}
 
   async apply(events: RecordedEvent[], sql: SqlRunner): Promise<void> {
-    const byVersion = new Map<number, RecordedEvent>();
-    for (const e of events) if (!byVersion.has(e.data.version)) byVersion.set(e.data.version, e);
+    const byVersion = new Map<number, RecordedOf<QualifyLeadSettingUpdated>>();
+    for (const e of events) if (isEventOf<QualifyLeadSettingUpdated>(e, EVENT_TYPES) && !byVersion.has(e.data.version)) byVersion.set(e.data.version, e);
     const rows = [...byVersion.values()].map((e) => ({
       version: e.data.version,
       create_records_by_default: e.data.createRecordsByDefault,

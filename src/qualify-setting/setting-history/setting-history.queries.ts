@@ -22,7 +22,16 @@ interface SettingChange {
   changedAt: string;
 }
 
-const toChange = (r: any): SettingChange => ({
+/** A row of qualify_setting_history as SQL returns it (booleans are 0/1 on SQLite). */
+interface SettingHistoryRecord {
+  version: number | string;
+  create_records_by_default: boolean | number;
+  previous_value: boolean | number;
+  changed_by: string;
+  changed_at: string;
+}
+
+const toChange = (r: SettingHistoryRecord): SettingChange => ({
   version: Number(r.version),
   createRecordsByDefault: r.create_records_by_default === true || r.create_records_by_default === 1,
   previousValue: r.previous_value === true || r.previous_value === 1,
@@ -43,7 +52,7 @@ export class GetSettingHistoryHandler implements IQueryHandler<GetSettingHistory
   constructor(private readonly gate: ProjectionGate) {}
   async execute() {
     // A handful of rows (one per change): one page always.
-    const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) => m.query('SELECT * FROM qualify_setting_history ORDER BY version'));
+    const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) => m.query<SettingHistoryRecord>('SELECT * FROM qualify_setting_history ORDER BY version'));
     return { items: rows.map(toChange), nextCursor: null };
   }
 }
@@ -60,7 +69,7 @@ export class GetSettingAsOfHandler implements IQueryHandler<GetSettingAsOf> {
     if (Number.isNaN(date.getTime())) throw new DomainError('VALIDATION_FAILED', 'at is not a time', { errors: [{ field: 'at', message: 'must be an ISO 8601 time' }] });
     const when = date.toISOString();
     const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) =>
-      m.query(`SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`, [when]),
+      m.query<SettingHistoryRecord>(`SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`, [when]),
     );
     if (!rows.length) return { createRecordsByDefault: initialSetting.createRecordsByDefault, version: 0, changedAt: null, changedBy: null, at: when };
     const change = toChange(rows[0]);
