@@ -120,7 +120,11 @@ export async function waitForHttp(url: string, handle: Child, timeoutMs: number)
  * One HTTP request (node:http: unlike fetch, no built-in 300 s headers timeout, and a service that
  * replays a projection may not answer for minutes). Bounded by timeoutMs.
  */
-export function http<T = unknown>(method: string, url: string, options: { token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; body: T }> {
+export function http<T = unknown>(
+  method: string,
+  url: string,
+  options: { token?: string; body?: unknown; timeoutMs?: number } = {},
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));

@@ -192,7 +192,10 @@ export class JwtGuard implements CanActivate {
     const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(String(request.headers.authorization ?? '').trim());
     if (!match) throw new UnauthorizedException();
     try {
-      const claims = await this.jwt.verifyAsync<{ sub?: unknown; exp?: unknown; roles?: string[] }>(match[1], { algorithms: ['HS256'], secret: this.key as unknown as string });
+      const claims = await this.jwt.verifyAsync<{ sub?: unknown; exp?: unknown; roles?: string[] }>(match[1], {
+        algorithms: ['HS256'],
+        secret: this.key as unknown as string,
+      });
       if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw new Error('claims');
       request.user = { id: claims.sub, roles: claims.roles ?? [] };
     } catch {
@@ -261,7 +264,17 @@ export class LeadService {
       });
       await leads.update(
         { id },
-        { status: 'Qualified', statusReason: 'Qualified', version: lead.version + 1, updatedAt: now, qualifiedAt: now, qualifiedBy: userId, accountId, contactId, opportunityId },
+        {
+          status: 'Qualified',
+          statusReason: 'Qualified',
+          version: lead.version + 1,
+          updatedAt: now,
+          qualifiedAt: now,
+          qualifiedBy: userId,
+          accountId,
+          contactId,
+          opportunityId,
+        },
       );
       return { leadId: id, accountId, contactId, opportunityId };
     });

@@ -141,14 +141,24 @@ export async function generateEvents(target: EventsTarget, leads: number, deadli
         if (pick < 2) {
           qualified++;
           const qualificationId = uuidv7({ msecs: at });
-          const afterQualify = decide(lead.events, lead.state, { type: 'QualifyLead', leadId: lead.id, qualificationId, setting: { createRecordsByDefault: true, version: 0 } }, at, 'sales-rep');
+          const afterQualify = decide(
+            lead.events,
+            lead.state,
+            { type: 'QualifyLead', leadId: lead.id, qualificationId, setting: { createRecordsByDefault: true, version: 0 } },
+            at,
+            'sales-rep',
+          );
           // As the saga receives it: the stored event's data, read back from JSON.
           const qualifiedEvent = JSON.parse(JSON.stringify(lead.events[lead.events.length - 1].data)) as LeadQualified['data'];
           const steps = conversionSteps(qualifiedEvent);
           if ((qualified - 1) % searchSampleEvery === 0) samplePrefixes(steps.creates, sampleAccountPrefixes, sampleContactPrefixes);
           steps.creates.forEach((create, k) => {
             const [event] = decideRecord(create, initialRecord);
-            records.push({ streamId: recordStream(create.kind, create.id), events: [newEvent(event, at + 50 * (k + 1), 'system:lead-conversion')], expectedRevision: NO_STREAM });
+            records.push({
+              streamId: recordStream(create.kind, create.id),
+              events: [newEvent(event, at + 50 * (k + 1), 'system:lead-conversion')],
+              expectedRevision: NO_STREAM,
+            });
           });
           lead.state = decide(lead.events, afterQualify, { type: 'RecordConversionCompleted', ...steps.completed }, at + 200, 'system:lead-conversion');
         } else if (pick === 2) {
@@ -165,7 +175,9 @@ export async function generateEvents(target: EventsTarget, leads: number, deadli
       streams += appends.length;
       if (Date.now() - lastLog > 3000) {
         lastLog = Date.now();
-        log(`  generated ${end.toLocaleString('en')} / ${leads.toLocaleString('en')} leads, ${events.toLocaleString('en')} events (${Math.round(events / (eventMs / 1000)).toLocaleString('en')} events/s appending)`);
+        log(
+          `  generated ${end.toLocaleString('en')} / ${leads.toLocaleString('en')} leads, ${events.toLocaleString('en')} events (${Math.round(events / (eventMs / 1000)).toLocaleString('en')} events/s appending)`,
+        );
       }
     }
   } finally {

@@ -32,7 +32,14 @@ export interface ProfileEntry {
 export function summariseProfile(
   file: string,
   top = 30,
-): { text: string; top: ProfileEntry[]; inclusiveTop: { fn: string; ms: number; percent: number }[]; byArea: Record<string, number>; busyMs: number; wallMs: number } {
+): {
+  text: string;
+  top: ProfileEntry[];
+  inclusiveTop: { fn: string; ms: number; percent: number }[];
+  byArea: Record<string, number>;
+  busyMs: number;
+  wallMs: number;
+} {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
@@ -96,7 +103,9 @@ export function summariseProfile(
     `wall ${Math.round(wallMs)} ms, busy (non-idle) ${Math.round(busyMs)} ms`,
     '',
     'self time by area (% of busy):',
-    ...Object.entries(byArea).slice(0, 20).map(([k, v]) => `  ${String(v).padStart(5)} %  ${k}`),
+    ...Object.entries(byArea)
+      .slice(0, 20)
+      .map(([k, v]) => `  ${String(v).padStart(5)} %  ${k}`),
     '',
     `top ${top} functions by self time:`,
     ...sorted.slice(0, top).map((e) => `  ${String(e.percent).padStart(5)} %  ${String(e.selfMs).padStart(7)} ms  ${e.fn}  ${e.where}`),
@@ -108,7 +117,15 @@ export function summariseProfile(
 }
 
 /** Library functions worth an inclusive figure (where the service hands work to them). */
-const INCLUSIVE_LIBS = ['jsonwebtoken/verify', 'class-validator/cjs/validation/ValidationExecutor', 'class-transformer/cjs/TransformOperationExecutor', 'typeorm/query-builder/', 'typeorm/entity-manager/EntityManager', '@nestjs/core/router/router-execution-context', 'fastify/lib/route'];
+const INCLUSIVE_LIBS = [
+  'jsonwebtoken/verify',
+  'class-validator/cjs/validation/ValidationExecutor',
+  'class-transformer/cjs/TransformOperationExecutor',
+  'typeorm/query-builder/',
+  'typeorm/entity-manager/EntityManager',
+  '@nestjs/core/router/router-execution-context',
+  'fastify/lib/route',
+];
 
 function shortUrl(url: string): string {
   const path = url.replace(/^file:\/\//, '');
@@ -129,7 +146,14 @@ function areaOf(url: string, fn: string): string {
     return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
   }
   const dist = path.indexOf('.bench-dist/');
-  if (dist >= 0) return `service: src/${path.slice(dist + '.bench-dist/'.length).split('/').slice(0, -1).join('/') || '.'}`;
+  if (dist >= 0)
+    return `service: src/${
+      path
+        .slice(dist + '.bench-dist/'.length)
+        .split('/')
+        .slice(0, -1)
+        .join('/') || '.'
+    }`;
   return path;
 }
 

@@ -39,7 +39,14 @@ export function targets(results: Results, rss: Record<string, number | null>): T
   const query = (target: string, label: QueryLabel, limitMs: number) => {
     const failed = nonOk(q, label);
     const x = q?.[label];
-    return check(target, x?.latencyMs?.p99 ?? null, 'ms', `≤ ${limitMs} ms`, (v) => v <= limitMs && !failed, failed && x ? `${failed.toLocaleString('en')} of ${x.requests.toLocaleString('en')} answers not 2xx: ${JSON.stringify(x.statusCodes)}` : undefined);
+    return check(
+      target,
+      x?.latencyMs?.p99 ?? null,
+      'ms',
+      `≤ ${limitMs} ms`,
+      (v) => v <= limitMs && !failed,
+      failed && x ? `${failed.toLocaleString('en')} of ${x.requests.toLocaleString('en')} answers not 2xx: ${JSON.stringify(x.statusCodes)}` : undefined,
+    );
   };
   const hostile = results.hostile;
   const serviceRss = ['e2e', 'e2eHalfRate', 'rebuild', 'queries', 'hostile'].map((k) => rss[k]).filter((v): v is number => typeof v === 'number');
@@ -49,7 +56,13 @@ export function targets(results: Results, rss: Record<string, number | null>): T
     check('p99 command latency at c=50', results.e2e?.commands.latencyMs?.p99 ?? null, 'ms', '≤ 50 ms', (v) => v <= 50),
     check('p99 time-to-completed at half max rate', results.e2eHalfRate?.timeToCompletedMs?.p99 ?? null, 'ms', '≤ 500 ms', (v) => v <= 500),
     check('rebuild lead-details', results.rebuild?.projections['lead-details']?.eventsPerSec ?? null, 'events/s', '≥ 50,000', (v) => v >= 50_000),
-    check('rebuild qualification-analytics', results.rebuild?.projections['qualification-analytics']?.eventsPerSec ?? null, 'events/s', '≥ 50,000', (v) => v >= 50_000),
+    check(
+      'rebuild qualification-analytics',
+      results.rebuild?.projections['qualification-analytics']?.eventsPerSec ?? null,
+      'events/s',
+      '≥ 50,000',
+      (v) => v >= 50_000,
+    ),
     query('GET /leads/:id p99', QUERIES.leadById, 20),
     query('filtered list p99', QUERIES.filteredList, 50),
     query('analytics by day p99', QUERIES.analyticsByDay, 50),
@@ -90,44 +103,84 @@ export type Ratios = ReturnType<typeof ratios>;
 
 const fmt = (v: number | null | undefined, digits = 1) => (v == null ? '—' : v.toLocaleString('en', { maximumFractionDigits: digits }));
 const lat = (p: Percentiles | null | undefined, digits = 1) => (p ? [fmt(p.p50, digits), fmt(p.p95, digits), fmt(p.p99, digits)] : ['—', '—', '—']);
-const table = (head: string[], body: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+const table = (head: string[], body: string[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 
 function scenarioRows(results: Results, rss: Record<string, number | null>): string[][] {
   const rows: string[][] = [];
   const cal = results.calibration;
   if (cal) {
     const c = [cal.start, cal.end].filter((x) => x !== undefined);
-    rows.push(['calibration: bare Fastify hello world (c=50)', c.map((x) => `${fmt(x.helloWorldRps, 0)}`).join(' → ') + ' req/s', '', '', '', 'at start → end of the run; idle reference ≈15,600 req/s (docs/performance.md): lower means a busy machine']);
+    rows.push([
+      'calibration: bare Fastify hello world (c=50)',
+      c.map((x) => `${fmt(x.helloWorldRps, 0)}`).join(' → ') + ' req/s',
+      '',
+      '',
+      '',
+      'at start → end of the run; idle reference ≈15,600 req/s (docs/performance.md): lower means a busy machine',
+    ]);
   }
   const e = results.e2e;
   if (e) {
-    rows.push([`qualify end to end, command latency (c=${e.connections})`, `${fmt(e.throughputLeadsPerSec)} leads/s`, ...lat(e.commands.latencyMs), `${fmt(e.leads, 0)} leads; all records visible ${fmt(e.secondsUntilReadModelsComplete, 2)} s after the first command (commands took ${fmt(e.commandsSeconds, 2)} s)`]);
+    rows.push([
+      `qualify end to end, command latency (c=${e.connections})`,
+      `${fmt(e.throughputLeadsPerSec)} leads/s`,
+      ...lat(e.commands.latencyMs),
+      `${fmt(e.leads, 0)} leads; all records visible ${fmt(e.secondsUntilReadModelsComplete, 2)} s after the first command (commands took ${fmt(e.commandsSeconds, 2)} s)`,
+    ]);
     rows.push(['qualify end to end, time-to-completed', '', ...lat(e.timeToCompletedMs), 'LeadConversionCompleted − LeadQualified (created_at), ms']);
   }
   const h = results.e2eHalfRate;
   if (h) {
-    rows.push([`qualify at half max rate (${h.targetRate}/s), command latency`, `${fmt(h.achievedRate)} leads/s`, ...lat(h.commands.latencyMs), `${fmt(h.leads, 0)} leads, autocannon overallRate`]);
+    rows.push([
+      `qualify at half max rate (${h.targetRate}/s), command latency`,
+      `${fmt(h.achievedRate)} leads/s`,
+      ...lat(h.commands.latencyMs),
+      `${fmt(h.leads, 0)} leads, autocannon overallRate`,
+    ]);
     rows.push(['qualify at half max rate, time-to-completed', '', ...lat(h.timeToCompletedMs), 'ms']);
   }
   for (const kind of ['crud', 'raw'] as const) {
     const b = results[kind];
-    if (b) rows.push([kind === 'crud' ? `CRUD baseline, NestJS + TypeORM (c=${b.connections})` : `raw ceiling, Fastify + driver (c=${b.connections})`, `${fmt(b.throughputLeadsPerSec)} leads/s`, ...lat(b.commands.latencyMs), `${fmt(b.leads, 0)} leads, one transaction each`]);
+    if (b)
+      rows.push([
+        kind === 'crud' ? `CRUD baseline, NestJS + TypeORM (c=${b.connections})` : `raw ceiling, Fastify + driver (c=${b.connections})`,
+        `${fmt(b.throughputLeadsPerSec)} leads/s`,
+        ...lat(b.commands.latencyMs),
+        `${fmt(b.leads, 0)} leads, one transaction each`,
+      ]);
   }
   const rb = results.rebuild;
   if (rb) {
-    for (const [name, p] of Object.entries(rb.projections)) rows.push([`rebuild ${name}`, `${fmt(p.eventsPerSec, 0)} events/s`, '', '', '', `${fmt(p.events, 0)} events in ${fmt(p.seconds, 1)} s`]);
+    for (const [name, p] of Object.entries(rb.projections))
+      rows.push([`rebuild ${name}`, `${fmt(p.eventsPerSec, 0)} events/s`, '', '', '', `${fmt(p.events, 0)} events in ${fmt(p.seconds, 1)} s`]);
     // JSON key rawBatchedInsert: historical name (bench/lib/results.ts).
-    rows.push(['batched append through the event store port', `${fmt(rb.rawBatchedInsert.eventRowsPerSec, 0)} events/s`, '', '', '', `${fmt(rb.events, 0)} events of ${fmt(rb.leads, 0)} leads, ≈1,130 events per appendToStreams call (one transaction)`]);
+    rows.push([
+      'batched append through the event store port',
+      `${fmt(rb.rawBatchedInsert.eventRowsPerSec, 0)} events/s`,
+      '',
+      '',
+      '',
+      `${fmt(rb.events, 0)} events of ${fmt(rb.leads, 0)} leads, ≈1,130 events per appendToStreams call (one transaction)`,
+    ]);
   }
   const q = results.queries;
   if (q) {
-    const searches: Partial<Record<QueryLabel, string>> = { [QUERIES.accountSearch]: 'account names', [QUERIES.contactSearch]: 'contact last names and e-mails' };
+    const searches: Partial<Record<QueryLabel, string>> = {
+      [QUERIES.accountSearch]: 'account names',
+      [QUERIES.contactSearch]: 'contact last names and e-mails',
+    };
     for (const label of Object.values(QUERIES)) {
       const x = q[label];
       if (!x) continue;
       const of = searches[label];
       const answers = x.ok === x.requests ? 'all 2xx' : `${x.requests - x.ok} non-2xx ${JSON.stringify(x.statusCodes)}`;
-      rows.push([`${label} (c=${x.connections})`, `${fmt(x.rps)} req/s`, ...lat(x.latencyMs), `${fmt(q.leads, 0)} leads; ${of ? `${fmt(x.paths, 0)} distinct prefixes of generated ${of}; ` : ''}${answers}`]);
+      rows.push([
+        `${label} (c=${x.connections})`,
+        `${fmt(x.rps)} req/s`,
+        ...lat(x.latencyMs),
+        `${fmt(q.leads, 0)} leads; ${of ? `${fmt(x.paths, 0)} distinct prefixes of generated ${of}; ` : ''}${answers}`,
+      ]);
     }
   }
   const ho = results.hostile;
@@ -136,8 +189,18 @@ function scenarioRows(results: Results, rss: Record<string, number | null>): str
     const d = ho.duringFloods.latencyMs;
     const f = ho.floods;
     const w = ho.warmup;
-    rows.push([`GET /health/live during ${w.floods.count} warm-up floods (fresh process; not in the target)`, '', ...lat(w.live.latencyMs, 2), `max ${fmt(w.live.latencyMs?.max, 1)} ms; a flood took p50 ${fmt(w.floods.msPerFlood?.p50, 0)} ms, max ${fmt(w.floods.msPerFlood?.max, 0)} ms`]);
-    rows.push([`GET /health/live, idle (a probe every ${ho.probeIntervalMs} ms)`, '', ...lat(i, 2), `${fmt(ho.idle.probes, 0)} probes over ${ho.idle.seconds} s; max ${fmt(i?.max, 1)} ms`]);
+    rows.push([
+      `GET /health/live during ${w.floods.count} warm-up floods (fresh process; not in the target)`,
+      '',
+      ...lat(w.live.latencyMs, 2),
+      `max ${fmt(w.live.latencyMs?.max, 1)} ms; a flood took p50 ${fmt(w.floods.msPerFlood?.p50, 0)} ms, max ${fmt(w.floods.msPerFlood?.max, 0)} ms`,
+    ]);
+    rows.push([
+      `GET /health/live, idle (a probe every ${ho.probeIntervalMs} ms)`,
+      '',
+      ...lat(i, 2),
+      `${fmt(ho.idle.probes, 0)} probes over ${ho.idle.seconds} s; max ${fmt(i?.max, 1)} ms`,
+    ]);
     rows.push([
       `GET /health/live during floods of ${ho.bodiesPerFlood} × ${fmt(ho.bodyBytes / 1000, 0)} kB nested bodies`,
       `${fmt(f.bodiesPerSec, 0)} bodies/s rejected`,
@@ -145,7 +208,8 @@ function scenarioRows(results: Results, rss: Record<string, number | null>): str
       `max ${fmt(d?.max, 1)} ms over ${fmt(ho.duringFloods.probes, 0)} probes${ho.duringFloods.skippedTicks ? ` (${fmt(ho.duringFloods.skippedTicks, 0)} ticks skipped: ${MAX_PROBES_IN_FLIGHT} probes waiting)` : ''}; ${f.count} floods in ${fmt(f.seconds, 1)} s from another process (a flood took p50 ${fmt(f.msPerFlood?.p50, 0)} ms, max ${fmt(f.msPerFlood?.max, 0)} ms); service CPU ≈ ${fmt(ho.cpuMs?.servicePerBodyNet ?? ho.cpuMs?.servicePerBody, 2)} ms per body; ${f.notAnswered400 ? `**${f.notAnswered400} of ${fmt(f.bodies, 0)} answers not 400** ${JSON.stringify(f.statusCodes)}` : `all ${fmt(f.bodies, 0)} answered 400 ${Object.keys(f.problemCodes).join(', ')}`}`,
     ]);
   }
-  for (const [k, v] of Object.entries(rss)) rows.push([`peak RSS (VmHWM), ${k === 'crud' || k === 'raw' ? k : `service after ${k}`}`, `${fmt(v)} MB`, '', '', '', '']);
+  for (const [k, v] of Object.entries(rss))
+    rows.push([`peak RSS (VmHWM), ${k === 'crud' || k === 'raw' ? k : `service after ${k}`}`, `${fmt(v)} MB`, '', '', '', '']);
   return rows;
 }
 
@@ -157,7 +221,12 @@ export function markdown(meta: RunMeta, results: Results, rss: Record<string, nu
     ['rebuild lead-details / batched append', fmt(r.rebuildLeadDetailsOverRawInsert, 2)],
     ['rebuild qualification-analytics / batched append', fmt(r.rebuildAnalyticsOverRawInsert, 2)],
   ];
-  const targetRows = checks.map((c) => [c.target, c.measured == null ? '—' : `${fmt(c.measured, 2)} ${c.unit}${c.detail ? ` (${c.detail})` : ''}`, c.threshold, c.pass == null ? 'not run' : c.pass ? 'PASS' : 'MISS']);
+  const targetRows = checks.map((c) => [
+    c.target,
+    c.measured == null ? '—' : `${fmt(c.measured, 2)} ${c.unit}${c.detail ? ` (${c.detail})` : ''}`,
+    c.threshold,
+    c.pass == null ? 'not run' : c.pass ? 'PASS' : 'MISS',
+  ]);
   const whatIf = meta.serviceSettings;
   return [
     `## Benchmark: ${meta.mode} run on ${meta.database}, ${meta.date}${whatIf.whatIfSqlitePragmas ? ` — WHAT-IF: service SQLite with PRAGMA ${whatIf.whatIfSqlitePragmas}` : ''}${whatIf.whatIfNodeFlags ? ` — WHAT-IF: service node ${whatIf.whatIfNodeFlags}` : ''}`,

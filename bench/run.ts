@@ -64,7 +64,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const meta = runMeta(opts, startedAt);
   const { only } = opts;
-  log(`${meta.mode} run on ${opts.db}: scenarios ${[...only].join(', ')}; ${meta.machine.nproc} CPUs, load average ${meta.machine.loadAverageAtStart.join(' ')}`);
+  log(
+    `${meta.mode} run on ${opts.db}: scenarios ${[...only].join(', ')}; ${meta.machine.nproc} CPUs, load average ${meta.machine.loadAverageAtStart.join(' ')}`,
+  );
   if (opts.sqlitePragmas) log(`WHAT-IF run: the service's SQLite connection gets PRAGMA ${opts.sqlitePragmas} (not its own settings)`);
   if (opts.nodeFlags) log(`WHAT-IF run: the service's node gets ${opts.nodeFlags} after the start script's own flags`);
   if (opts.db === 'postgres') await pgAdmin('SELECT 1').catch((e: Error) => fail(`PostgreSQL is not reachable at ${PG_ADMIN_URL}: ${e.message}`));
@@ -117,14 +119,26 @@ async function main(): Promise<void> {
   const r = ratios(results);
   const profiles = opts.profile ? summariseProfiles(session.profileDir) : undefined;
   const seconds = round((Date.now() - startedAt.getTime()) / 1000, 1);
-  const report = { meta: { ...meta, finishedAt: new Date().toISOString(), seconds, loadAverages }, results, ratios: r, targets: checks, peakRssMb: rss, errors, profiles };
+  const report = {
+    meta: { ...meta, finishedAt: new Date().toISOString(), seconds, loadAverages },
+    results,
+    ratios: r,
+    targets: checks,
+    peakRssMb: rss,
+    errors,
+    profiles,
+  };
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2));
   log(`results written to ${file} (${seconds} s in all)`);
   process.stdout.write(`${markdown(meta, results, rss, checks, r)}\n`);
   if (Object.keys(errors).length) {
-    process.stdout.write(`\nErrors: ${Object.entries(errors).map(([k, v]) => `${k}: ${v.split('\n')[0]}`).join('; ')}\n`);
+    process.stdout.write(
+      `\nErrors: ${Object.entries(errors)
+        .map(([k, v]) => `${k}: ${v.split('\n')[0]}`)
+        .join('; ')}\n`,
+    );
     process.exitCode = 1;
   }
 }

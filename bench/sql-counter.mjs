@@ -32,7 +32,10 @@ function keyOf(sql) {
 
 function classify(sql) {
   const s = String(sql).replace(/\s+/g, ' ').trim();
-  const m = /^(SELECT|INSERT INTO|INSERT OR IGNORE INTO|UPDATE|DELETE FROM|BEGIN( IMMEDIATE| DEFERRED| TRANSACTION)?|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA|CREATE|DROP)\b/i.exec(s);
+  const m =
+    /^(SELECT|INSERT INTO|INSERT OR IGNORE INTO|UPDATE|DELETE FROM|BEGIN( IMMEDIATE| DEFERRED| TRANSACTION)?|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA|CREATE|DROP)\b/i.exec(
+      s,
+    );
   const verb = m ? m[1].toUpperCase() : s.slice(0, 20);
   let table = '';
   if (/^SELECT/i.test(s)) table = (/\bFROM\s+"?([A-Za-z_][\w]*)/i.exec(s) ?? [])[1] ?? '';
@@ -65,7 +68,10 @@ for (const method of ['run', 'all', 'get', 'iterate']) {
 // What-if experiments only (npm run bench -- --count-sql --sqlite-pragmas "cache_size=-65536"):
 // pragmas applied to every connection the service opens, before its first statement. Runs with
 // them are marked in the results; they are not the service's settings.
-const pragmas = (process.env.BENCH_SQLITE_PRAGMAS ?? '').split(';').map((p) => p.trim()).filter(Boolean);
+const pragmas = (process.env.BENCH_SQLITE_PRAGMAS ?? '')
+  .split(';')
+  .map((p) => p.trim())
+  .filter(Boolean);
 if (pragmas.length) {
   const tuned = new WeakSet();
   const prepare = Database.prototype.prepare;
@@ -106,12 +112,20 @@ probe.close();
 
 function dump() {
   if (!out) return;
-  const rows = Object.fromEntries([...counts.entries()].sort((a, b) => b[1][1] - a[1][1]).map(([k, [n, ms]]) => [k, { calls: n, ms: Math.round(ms * 10) / 10 }]));
+  const rows = Object.fromEntries(
+    [...counts.entries()].sort((a, b) => b[1][1] - a[1][1]).map(([k, [n, ms]]) => [k, { calls: n, ms: Math.round(ms * 10) / 10 }]),
+  );
   try {
     // Written aside, then renamed: a reader never sees half a file.
     const m = process.memoryUsage();
     const mb = (n) => Math.round(n / 1048576);
-    const memory = { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
+    const memory = {
+      rssMb: mb(m.rss),
+      heapUsedMb: mb(m.heapUsed),
+      heapTotalMb: mb(m.heapTotal),
+      externalMb: mb(m.external),
+      arrayBuffersMb: mb(m.arrayBuffers),
+    };
     const statements = { prepares: prepared.calls, distinctSql: prepared.distinct.size, distinctSqlMb: Math.round((prepared.chars / 1048576) * 10) / 10 };
     writeFileSync(`${out}.tmp`, JSON.stringify({ at: Date.now(), statements: rows, memory, prepared: statements }));
     renameSync(`${out}.tmp`, out);

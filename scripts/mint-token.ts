@@ -8,7 +8,11 @@ import { DEV_JWT_SECRET } from '../src/config/config.js';
 import { ROLES } from '../src/auth/roles.decorator.js';
 
 const { values } = parseArgs({
-  options: { role: { type: 'string', multiple: true, default: ['salesperson'] }, sub: { type: 'string', default: 'dev-user' }, ttl: { type: 'string', default: '8h' } },
+  options: {
+    role: { type: 'string', multiple: true, default: ['salesperson'] },
+    sub: { type: 'string', default: 'dev-user' },
+    ttl: { type: 'string', default: '8h' },
+  },
 });
 const roles = values.role.flatMap((r) => r.split(','));
 const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));

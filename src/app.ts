@@ -71,7 +71,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   registerJsonParser(adapter.getInstance());
   problemOnSend(adapter.getInstance());
   if (options.logger !== false) logRequests(adapter.getInstance(), () => PinoRoot.root);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.wrapEventStore), adapter, { bufferLogs: true, bodyParser: false, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.wrapEventStore), adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
   // Structured JSON logs (pino) for the framework's own messages too.
   app.useLogger(options.logger === false ? false : app.get(PinoLogger));
   // CORS only when CORS_ORIGINS names origins (else same-origin only: no CORS header at all).
@@ -95,9 +99,12 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       code: 'RATE_LIMITED',
     }),
   });
-  app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
-    reply.header('X-Correlation-Id', request.id);
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (request, reply) => {
+      reply.header('X-Correlation-Id', request.id);
+    });
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   // Exit 0 once the hooks ran (processors stopped, database closed) instead of re-raising the

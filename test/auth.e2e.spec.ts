@@ -47,7 +47,10 @@ interface Endpoint {
 async function createLead(t: TestApp, fields: Record<string, unknown> = {}): Promise<string> {
   const id = randomUUID();
   // A company of its own, so that duplicate detection never meets an earlier test's account.
-  const res = await t.request('POST', '/leads', { as: 'salesperson', body: { id, topic: 'Auth matrix', lastName: 'Doe', companyName: `Acme ${id}`, ...fields } });
+  const res = await t.request('POST', '/leads', {
+    as: 'salesperson',
+    body: { id, topic: 'Auth matrix', lastName: 'Doe', companyName: `Acme ${id}`, ...fields },
+  });
   expect(res.status).toBe(201);
   return id;
 }
@@ -124,17 +127,34 @@ const REFUSED_TOKENS: { reason: string; header: () => string }[] = [
   { reason: 'a token that is not a JWT', header: () => 'Bearer not-a-jwt' },
   { reason: 'a malformed header with two tokens', header: () => `Bearer ${jwt.sign({ sub: 'a', roles: ['admin'] })} extra` },
   { reason: 'an expired token', header: () => `Bearer ${jwt.sign({ sub: 'late', roles: ['admin'], exp: Math.floor(Date.now() / 1000) - 60 })}` },
-  { reason: 'a token signed with another secret', header: () => `Bearer ${new JwtService({ secret: 'another-secret-0123456789-0123456789' }).sign({ sub: 'mallory', roles: ['admin'] })}` },
-  { reason: 'a token whose signature was tampered with', header: () => `Bearer ${jwt.sign({ sub: 'mallory', roles: ['analyst'] }).replace(/\.[^.]+\.([^.]+)$/, `.${base64url({ sub: 'mallory', roles: ['admin'] })}.$1`)}` },
-  { reason: 'an unsigned token (alg none)', header: () => `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: 'mallory', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 3600 })}.` },
+  {
+    reason: 'a token signed with another secret',
+    header: () => `Bearer ${new JwtService({ secret: 'another-secret-0123456789-0123456789' }).sign({ sub: 'mallory', roles: ['admin'] })}`,
+  },
+  {
+    reason: 'a token whose signature was tampered with',
+    header: () =>
+      `Bearer ${jwt.sign({ sub: 'mallory', roles: ['analyst'] }).replace(/\.[^.]+\.([^.]+)$/, `.${base64url({ sub: 'mallory', roles: ['admin'] })}.$1`)}`,
+  },
+  {
+    reason: 'an unsigned token (alg none)',
+    header: () =>
+      `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: 'mallory', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 3600 })}.`,
+  },
   { reason: 'a token signed with HS512 instead of HS256', header: () => `Bearer ${jwt.sign({ sub: 'mallory', roles: ['admin'] }, { algorithm: 'HS512' })}` },
   { reason: 'a token without exp (it would never expire)', header: () => `Bearer ${signer.sign({ sub: 'forever', roles: ['admin'] })}` },
   { reason: 'a token without sub', header: () => `Bearer ${jwt.sign({ roles: ['admin'] })}` },
   { reason: 'a token with an empty sub', header: () => `Bearer ${jwt.sign({ sub: '', roles: ['admin'] })}` },
   { reason: 'a token whose sub is blank', header: () => `Bearer ${jwt.sign({ sub: '   ', roles: ['admin'] })}` },
   { reason: 'a token whose exp is 1e309 (Infinity)', header: () => `Bearer ${signRawPayload('{"sub":"forever","roles":["admin"],"exp":1e309}')}` },
-  { reason: 'a token whose exp is not a whole number', header: () => `Bearer ${jwt.sign({ sub: 'x', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 3600.5 })}` },
-  { reason: 'a token whose exp is a string', header: () => `Bearer ${signRawPayload(`{"sub":"x","roles":["admin"],"exp":"${Math.floor(Date.now() / 1000) + 3600}"}`)}` },
+  {
+    reason: 'a token whose exp is not a whole number',
+    header: () => `Bearer ${jwt.sign({ sub: 'x', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 3600.5 })}`,
+  },
+  {
+    reason: 'a token whose exp is a string',
+    header: () => `Bearer ${signRawPayload(`{"sub":"x","roles":["admin"],"exp":"${Math.floor(Date.now() / 1000) + 3600}"}`)}`,
+  },
 ];
 
 for (const kind of kinds) {

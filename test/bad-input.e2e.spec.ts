@@ -64,7 +64,11 @@ const VALIDATION_CASES: Case[] = [
   { name: 'a fractional expectedSettingVersion', request: qualify({ expectedSettingVersion: 1.5 }), field: 'expectedSettingVersion' },
   { name: 'a string expectedSettingVersion', request: qualify({ expectedSettingVersion: '0' }), field: 'expectedSettingVersion' },
   { name: 'a non-UUID existingContactId on qualify', request: qualify({ existingContactId: 'jane' }), field: 'existingContactId' },
-  { name: 'an unknown field on the setting', request: { method: 'PUT', url: () => '/settings/qualify-lead', body: { createRecordsByDefault: true, scope: 'all' } }, field: 'scope' },
+  {
+    name: 'an unknown field on the setting',
+    request: { method: 'PUT', url: () => '/settings/qualify-lead', body: { createRecordsByDefault: true, scope: 'all' } },
+    field: 'scope',
+  },
 ];
 
 const json = { 'content-type': 'application/json' };
@@ -72,11 +76,17 @@ const MALFORMED: { name: string; request: Request }[] = [
   { name: 'malformed JSON on create', request: { method: 'POST', url: () => '/leads', rawBody: '{"topic": "x", "lastName": ', headers: json } },
   { name: 'malformed JSON on update', request: { method: 'PATCH', url: (id) => `/leads/${id}`, rawBody: "{'city': 'Paris'}", headers: json } },
   { name: 'malformed JSON on qualify', request: { method: 'POST', url: (id) => `/leads/${id}/qualify`, rawBody: '{createAccount: true}', headers: json } },
-  { name: 'malformed JSON on the setting', request: { method: 'PUT', url: () => '/settings/qualify-lead', rawBody: '{"createRecordsByDefault": tru}', headers: json } },
+  {
+    name: 'malformed JSON on the setting',
+    request: { method: 'PUT', url: () => '/settings/qualify-lead', rawBody: '{"createRecordsByDefault": tru}', headers: json },
+  },
   { name: 'a JSON array instead of an object', request: create([valid]) },
   { name: 'a JSON string instead of an object', request: create('Fleet renewal') },
   { name: 'a JSON null body', request: { method: 'POST', url: () => '/leads', rawBody: 'null', headers: json } },
-  { name: 'a __proto__ key', request: { method: 'POST', url: () => '/leads', rawBody: '{"topic": "x", "lastName": "Doe", "__proto__": {"admin": true}}', headers: json } },
+  {
+    name: 'a __proto__ key',
+    request: { method: 'POST', url: () => '/leads', rawBody: '{"topic": "x", "lastName": "Doe", "__proto__": {"admin": true}}', headers: json },
+  },
 ];
 
 for (const kind of kinds) {
@@ -98,7 +108,15 @@ for (const kind of kinds) {
       const head = await store.headPosition();
       const res = await t.request(request.method, request.url(leadId), { as: 'admin', body: request.body, rawBody: request.rawBody, headers: request.headers });
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.body).toEqual(expect.objectContaining({ type: expect.any(String), title: expect.any(String), status: res.status, detail: expect.any(String), code: expect.any(String) }));
+      expect(res.body).toEqual(
+        expect.objectContaining({
+          type: expect.any(String),
+          title: expect.any(String),
+          status: res.status,
+          detail: expect.any(String),
+          code: expect.any(String),
+        }),
+      );
       expect(await store.headPosition()).toBe(head);
       return res;
     }
@@ -127,14 +145,22 @@ for (const kind of kinds) {
     });
 
     it('a body of an unsupported media type: 415, nothing appended', async () => {
-      const res = await refused({ method: 'POST', url: () => '/leads', rawBody: '<lead><topic>x</topic></lead>', headers: { 'content-type': 'application/xml' } });
+      const res = await refused({
+        method: 'POST',
+        url: () => '/leads',
+        rawBody: '<lead><topic>x</topic></lead>',
+        headers: { 'content-type': 'application/xml' },
+      });
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
     });
 
     it.each([
       ['create', create({ ...valid, description: 'x'.repeat(110 * 1024) })],
       ['update', update({ description: 'x'.repeat(110 * 1024) })],
-      ['the setting', { method: 'PUT', url: () => '/settings/qualify-lead', body: { createRecordsByDefault: true, padding: 'x'.repeat(200 * 1024) } } as Request],
+      [
+        'the setting',
+        { method: 'PUT', url: () => '/settings/qualify-lead', body: { createRecordsByDefault: true, padding: 'x'.repeat(200 * 1024) } } as Request,
+      ],
     ])('a body over 100 kB on %s: 413, nothing appended', async (_name, request) => {
       const res = await refused(request);
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });

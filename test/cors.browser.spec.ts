@@ -17,7 +17,10 @@ const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '
 function findChromium(): { path?: string; missing: string } {
   const given = process.env.CHROMIUM_PATH;
   if (given) return existsSync(given) ? { path: given, missing: '' } : { missing: `CHROMIUM_PATH=${given} does not exist` };
-  return { path: CHROMIUM_CANDIDATES.find((candidate) => existsSync(candidate)), missing: `no Chromium at ${CHROMIUM_CANDIDATES.join(', ')} (set CHROMIUM_PATH)` };
+  return {
+    path: CHROMIUM_CANDIDATES.find((candidate) => existsSync(candidate)),
+    missing: `no Chromium at ${CHROMIUM_CANDIDATES.join(', ')} (set CHROMIUM_PATH)`,
+  };
 }
 
 const found = findChromium();
@@ -118,12 +121,22 @@ if (!found.path && ci) {
       allowedPage = await servePage();
       otherPage = await servePage();
       t = await startTestApp(kind, { CORS_ORIGINS: allowedPage.origin });
-      t.app.getHttpServer().on('request', (req: IncomingMessage) => received.push({ method: req.method!, path: req.url!.split('?')[0], origin: req.headers.origin }));
+      t.app
+        .getHttpServer()
+        .on('request', (req: IncomingMessage) => received.push({ method: req.method!, path: req.url!.split('?')[0], origin: req.headers.origin }));
       browser = await chromium.launch({
         executablePath: found.path,
         headless: true,
         // As root Chromium needs --no-sandbox; the rest stops its own background connections (updates, sync).
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--disable-quic',
+          '--no-first-run',
+        ],
       });
     }, 60_000);
 
@@ -160,7 +173,11 @@ if (!found.path && ci) {
       expect(results.create).toMatchObject({
         status: 201,
         body: { id: leadId, version: 0, position: expect.stringMatching(/^\d+$/) },
-        headers: { 'x-correlation-id': correlationId, 'x-ratelimit-limit': expect.stringMatching(/^\d+$/), 'x-ratelimit-remaining': expect.stringMatching(/^\d+$/) },
+        headers: {
+          'x-correlation-id': correlationId,
+          'x-ratelimit-limit': expect.stringMatching(/^\d+$/),
+          'x-ratelimit-remaining': expect.stringMatching(/^\d+$/),
+        },
       });
       expect(results.read).toMatchObject({
         status: 200,
@@ -173,11 +190,13 @@ if (!found.path && ci) {
 
       // The browser asked first (preflight) for the requests with an Authorization header.
       const fromPage = received.filter((r) => r.origin === allowedPage.origin);
-      expect(fromPage).toEqual(expect.arrayContaining([
-        { method: 'OPTIONS', path: '/leads', origin: allowedPage.origin },
-        { method: 'POST', path: '/leads', origin: allowedPage.origin },
-        { method: 'PATCH', path: `/leads/${leadId}`, origin: allowedPage.origin },
-      ]));
+      expect(fromPage).toEqual(
+        expect.arrayContaining([
+          { method: 'OPTIONS', path: '/leads', origin: allowedPage.origin },
+          { method: 'POST', path: '/leads', origin: allowedPage.origin },
+          { method: 'PATCH', path: `/leads/${leadId}`, origin: allowedPage.origin },
+        ]),
+      );
     });
 
     it('blocks the same page served from an origin not in CORS_ORIGINS', async () => {

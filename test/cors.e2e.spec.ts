@@ -14,7 +14,11 @@ const RATE_LIMIT = 3;
 
 /** The access-control-* headers of an answer (none is what a disallowed origin must get). */
 const corsHeaders = (res: Response) => Object.fromEntries(Object.entries(res.headers).filter(([name]) => name.startsWith('access-control-')));
-const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim().toLowerCase()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean);
 
 const preflight = (t: TestApp, path: string, origin: string, method = 'POST', headers = 'authorization,content-type,if-match,prefer,x-correlation-id') =>
   t.request('OPTIONS', path, { headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
@@ -52,7 +56,9 @@ const lead = () => ({ id: randomUUID(), topic: 'CORS', lastName: 'Browser' });
   it('does not rate-limit preflights, nor count them against the commands', async () => {
     const token = t.token('salesperson', 'preflight-counter');
     for (let i = 0; i < RATE_LIMIT * 3; i++) {
-      const res = await t.request('OPTIONS', '/leads', { headers: { origin: ALLOWED, 'access-control-request-method': 'POST', authorization: `Bearer ${token}` } });
+      const res = await t.request('OPTIONS', '/leads', {
+        headers: { origin: ALLOWED, 'access-control-request-method': 'POST', authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(204);
     }
     const created = await t.request('POST', '/leads', { token, body: lead(), headers: { origin: ALLOWED } });

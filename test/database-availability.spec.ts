@@ -54,7 +54,7 @@ const admin = () => new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
       const look = admin();
       await look.connect();
       try {
-        for (let seen = false; !seen; ) {
+        for (let seen = false; !seen;) {
           seen = (await look.query(`SELECT 1 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5)' AND state = 'active'`)).rowCount! > 0;
         }
       } finally {
@@ -81,7 +81,8 @@ const admin = () => new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
     const killer = admin();
     await killer.connect();
     try {
-      for (let killed = false; !killed; ) killed = (await killer.query(`SELECT pg_terminate_backend($1) AS ok FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [pid])).rowCount! > 0;
+      for (let killed = false; !killed;)
+        killed = (await killer.query(`SELECT pg_terminate_backend($1) AS ok FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [pid])).rowCount! > 0;
     } finally {
       await killer.end();
     }
@@ -132,7 +133,15 @@ const admin = () => new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
       expect(duplicate).toMatchObject({ code: '23505' });
       const syntax = await failure(() => client.query('SELEC 1'));
       expect(syntax).toMatchObject({ code: '42601' });
-      for (const error of [duplicate, syntax, new DomainError('CONCURRENCY_CONFLICT', 'lead-1 was changed'), new Error('injected crash before appending'), new TypeError('x is undefined'), undefined, 'text']) {
+      for (const error of [
+        duplicate,
+        syntax,
+        new DomainError('CONCURRENCY_CONFLICT', 'lead-1 was changed'),
+        new Error('injected crash before appending'),
+        new TypeError('x is undefined'),
+        undefined,
+        'text',
+      ]) {
         expect(isDatabaseUnavailable(error)).toBe(false);
       }
     } finally {

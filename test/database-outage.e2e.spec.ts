@@ -62,7 +62,10 @@ const qualifyBody = { createAccount: true, createContact: true, createOpportunit
       while (next < ids.length) {
         const id = ids[next++];
         const tag = id.slice(0, 8);
-        const res = await t.request('POST', '/leads', { as: 'salesperson', body: { id, ...aFullLead({ companyName: `Outage ${tag}`, email: `o.${tag}@outage.example` }) } });
+        const res = await t.request('POST', '/leads', {
+          as: 'salesperson',
+          body: { id, ...aFullLead({ companyName: `Outage ${tag}`, email: `o.${tag}@outage.example` }) },
+        });
         expect(res.status).toBe(201);
       }
     };
@@ -86,7 +89,10 @@ const qualifyBody = { createAccount: true, createContact: true, createOpportunit
     try {
       await eventually(() => conversionsSettled(look.sql), 'every qualification converted after the outage', 60_000);
     } catch (error) {
-      const processors = t.app.get(Processors).all().map((r) => r.status());
+      const processors = t.app
+        .get(Processors)
+        .all()
+        .map((r) => r.status());
       const deadLetters = await look.sql('SELECT processor, event_type, error FROM dead_letters LIMIT 3');
       throw new Error(`${(error as Error).message}: ${JSON.stringify({ processors, deadLetters })}`);
     }
@@ -206,7 +212,10 @@ const qualifyBody = { createAccount: true, createContact: true, createOpportunit
         const res = await t.request('POST', `/leads/${id}/qualify`, { as: 'salesperson', body: qualifyBody });
         if (committedAnyway.includes(id)) {
           expect({ status: res.status, code: res.body.code }).toEqual({ status: 409, code: 'LEAD_NOT_OPEN' });
-          const shown = await eventually(async () => (await t.request('GET', `/leads/${id}`, { as: 'analyst' })).body.qualification, `the qualification of lead ${id} on GET /leads/:id`);
+          const shown = await eventually(
+            async () => (await t.request('GET', `/leads/${id}`, { as: 'analyst' })).body.qualification,
+            `the qualification of lead ${id} on GET /leads/:id`,
+          );
           expect(shown.qualificationId).toBe(logged.get(id)![0]);
         } else {
           expect(res.status).toBe(202);

@@ -39,7 +39,12 @@ for (const kind of kinds) {
       const results = await Promise.allSettled([insert(1, [10, 11]), insert(2, [20]), insert(3, [30, 10]), insert(4, [40])]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
       const rows: { id: number; unit: number }[] = await db.query('SELECT id, unit FROM items ORDER BY id');
-      expect(rows.map((r) => [Number(r.id), Number(r.unit)])).toEqual([[10, 1], [11, 1], [20, 2], [40, 4]]);
+      expect(rows.map((r) => [Number(r.id), Number(r.unit)])).toEqual([
+        [10, 1],
+        [11, 1],
+        [20, 2],
+        [40, 4],
+      ]);
     });
 
     it('runs 200 concurrent units with each one applied exactly once', async () => {
@@ -51,11 +56,19 @@ for (const kind of kinds) {
     it('updateChangedColumns writes what changed since the read, and never over a newer version', async () => {
       await db.query('CREATE TABLE rows_v (id TEXT PRIMARY KEY, version INTEGER NOT NULL, a TEXT, b TEXT, flag BOOLEAN)');
       const p = (n: number) => (db.isSqlite ? '?' : `$${n}`);
-      await db.query(`INSERT INTO rows_v (id, version, a, b, flag) VALUES (${[1, 2, 3, 4, 5].map(p).join(', ')})`, ['r', 1, 'a1', 'b1', db.isSqlite ? 1 : true]);
+      await db.query(`INSERT INTO rows_v (id, version, a, b, flag) VALUES (${[1, 2, 3, 4, 5].map(p).join(', ')})`, [
+        'r',
+        1,
+        'a1',
+        'b1',
+        db.isSqlite ? 1 : true,
+      ]);
       const columns = ['id', 'version', 'a', 'b', 'flag'];
       const read = async () => (await db.query(`SELECT id, version, a, b, flag FROM rows_v WHERE id = ${p(1)}`, ['r']))[0];
       const before = await read();
-      await db.transactionSql((sql) => updateChangedColumns(sql, db.kind, 'rows_v', columns, 'id', 'version', before, { ...before, version: 2, b: 'b2', flag: true }));
+      await db.transactionSql((sql) =>
+        updateChangedColumns(sql, db.kind, 'rows_v', columns, 'id', 'version', before, { ...before, version: 2, b: 'b2', flag: true }),
+      );
       expect(await read()).toMatchObject({ version: 2, a: 'a1', b: 'b2' });
       // A version not above the stored one changes nothing.
       await db.transactionSql((sql) => updateChangedColumns(sql, db.kind, 'rows_v', columns, 'id', 'version', before, { ...before, version: 2, a: 'stale' }));
@@ -72,7 +85,10 @@ for (const kind of kinds) {
         await db.buildIndex('CREATE INDEX IF NOT EXISTS ix_items_unit ON items (unit)');
         // better-sqlite3's native part keeps the SqliteError class of the first test file that loaded
         // it in this worker, which is not an Error of this file's realm: match the message instead.
-        const failure = await db.buildIndex('CREATE INDEX ix_nothing ON no_such_table (x)').then(() => undefined, (error: { message?: string }) => error);
+        const failure = await db.buildIndex('CREATE INDEX ix_nothing ON no_such_table (x)').then(
+          () => undefined,
+          (error: { message?: string }) => error,
+        );
         expect(failure?.message).toMatch(/no_such_table/);
         expect(await tempStore()).toBe(2);
         expect(await db.query("SELECT name FROM sqlite_master WHERE name = 'ix_items_unit'")).toHaveLength(1);
@@ -136,7 +152,9 @@ for (const kind of kinds) {
         const other = new BetterSqlite3(testDb.config.kind === 'sqlite' ? testDb.config.path : '', { readonly: true });
         try {
           const seen = await Promise.all(
-            Array.from({ length: 20 }, (_, i) => insert(i, [i]).then(() => Number((other.prepare('SELECT COUNT(*) AS n FROM items WHERE id = ?').get(i) as { n: number }).n))),
+            Array.from({ length: 20 }, (_, i) =>
+              insert(i, [i]).then(() => Number((other.prepare('SELECT COUNT(*) AS n FROM items WHERE id = ?').get(i) as { n: number }).n)),
+            ),
           );
           expect(seen).toEqual(Array.from({ length: 20 }, () => 1));
         } finally {

@@ -6,7 +6,12 @@ import { dirname, join, relative, resolve } from 'node:path';
  * repository, and the functions they name as where a rule lives must exist.
  */
 const ROOT = resolve('.');
-const MARKDOWN = [...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f)), join(ROOT, 'README.md')];
+const MARKDOWN = [
+  ...readdirSync('docs')
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(ROOT, 'docs', f)),
+  join(ROOT, 'README.md'),
+];
 
 /** Fenced code blocks blanked (line count kept), so their contents are not read as links or headings. */
 const withoutFences = (text: string) => text.replace(/```[\s\S]*?```/g, (block) => '\n'.repeat(block.split('\n').length - 1));
@@ -17,7 +22,11 @@ function anchorsOf(file: string): Set<string> {
   const seen = new Map<string, number>();
   for (const match of withoutFences(readFileSync(file, 'utf8')).matchAll(/^#{1,6}\s+(.*?)\s*#*\s*$/gm)) {
     const text = match[1].replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
-    const slug = text.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replace(/ /g, '-');
+    const slug = text
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}_\- ]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     anchors.add(n ? `${slug}-${n}` : slug);
@@ -37,7 +46,8 @@ function linksOf(file: string): Link[] {
     .split('\n')
     .forEach((text, i) => {
       const outsideCode = text.replace(/`[^`]*`/g, '');
-      for (const match of outsideCode.matchAll(/(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) links.push({ file: relative(ROOT, file), line: i + 1, target: match[1] });
+      for (const match of outsideCode.matchAll(/(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g))
+        links.push({ file: relative(ROOT, file), line: i + 1, target: match[1] });
     });
   return links;
 }
@@ -57,7 +67,8 @@ describe('docs', () => {
       const dest = path ? resolve(dirname(join(ROOT, file)), path) : join(ROOT, file);
       if (!dest.startsWith(`${ROOT}/`)) broken.push(`${file}:${line} ${target}: outside the repository`);
       else if (!existsSync(dest)) broken.push(`${file}:${line} ${target}: no such file`);
-      else if (anchor && (statSync(dest).isDirectory() || !dest.endsWith('.md') || !anchorsOf(dest).has(anchor))) broken.push(`${file}:${line} ${target}: no such anchor`);
+      else if (anchor && (statSync(dest).isDirectory() || !dest.endsWith('.md') || !anchorsOf(dest).has(anchor)))
+        broken.push(`${file}:${line} ${target}: no such anchor`);
     }
     expect(broken).toEqual([]);
   });
@@ -74,7 +85,11 @@ describe('docs', () => {
         const source = existsSync(path) ? readFileSync(path, 'utf8') : '';
         for (const name of names) {
           checked++;
-          if (!new RegExp(`\\b(function|class|const|let|async|interface|type)\\s+${name}\\b|^\\s+(private |public |async |static )*${name}\\s*[(<]`, 'm').test(source)) {
+          if (
+            !new RegExp(`\\b(function|class|const|let|async|interface|type)\\s+${name}\\b|^\\s+(private |public |async |static )*${name}\\s*[(<]`, 'm').test(
+              source,
+            )
+          ) {
             missing.push(`${relative(ROOT, file)}: ${path}#${name}`);
           }
         }

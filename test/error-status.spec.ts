@@ -51,7 +51,8 @@ describe('the code → status table (src/http/error-status.ts)', () => {
 
   it('lists a code as internal only if docs/api.md indeed leaves it out', () => {
     const documented = documentedStatuses();
-    for (const code of NOT_ANSWERED_OVER_HTTP) expect({ code, inTable: code in ERROR_STATUS, documented: documented.has(code) }).toEqual({ code, inTable: true, documented: false });
+    for (const code of NOT_ANSWERED_OVER_HTTP)
+      expect({ code, inTable: code in ERROR_STATUS, documented: documented.has(code) }).toEqual({ code, inTable: true, documented: false });
   });
 
   it('has a status for every code thrown in src', () => {

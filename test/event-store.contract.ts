@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ANY, NO_STREAM, START, STREAM_EXISTS, WrongExpectedRevisionError, comparePositions,
-  type AllSubscription, type EventStore, type RecordedEvent,
+  ANY,
+  NO_STREAM,
+  START,
+  STREAM_EXISTS,
+  WrongExpectedRevisionError,
+  comparePositions,
+  type AllSubscription,
+  type EventStore,
+  type RecordedEvent,
 } from '../src/event-store/event-store.port.js';
 import { newEvent, streamName } from './support/events.js';
 
@@ -211,7 +218,11 @@ export function eventStoreContract(open: () => Promise<{ store: EventStore; clos
           expect(events).toEqual([]);
           if (comparePositions(position, head) >= 0) break;
           expect(padding).toBeLessThan(100);
-          await store.appendToStream(streamName(), Array.from({ length: 8 }, () => newEvent(b)), { expectedRevision: NO_STREAM });
+          await store.appendToStream(
+            streamName(),
+            Array.from({ length: 8 }, () => newEvent(b)),
+            { expectedRevision: NO_STREAM },
+          );
         }
       } finally {
         await subscription.close();
@@ -261,7 +272,10 @@ export function eventStoreContract(open: () => Promise<{ store: EventStore; clos
       const before = await store.headPosition();
       const events = Array.from({ length: 400 }, (_, i) => newEvent(i % 40 === 7 ? a : b));
       for (let i = 0; i < events.length; i += 100) await store.appendToStream(streamName(), events.slice(i, i + 100), { expectedRevision: NO_STREAM });
-      for (const [type, max] of [[a, 3], [b, 50]] as const) {
+      for (const [type, max] of [
+        [a, 3],
+        [b, 50],
+      ] as const) {
         const expected = events.filter((e) => e.type === type).map((e) => e.id);
         const subscription = store.subscribeToAll({ after: before, eventTypes: [type] });
         const { events: got } = await pullUntil(subscription, (e) => e.length >= expected.length, max).finally(() => subscription.close());

@@ -9,7 +9,11 @@ import { testDatabaseKinds } from './support/databases.js';
 const [kind] = await testDatabaseKinds();
 
 function expectProblem(res: Response, status: number, code: string): void {
-  expect({ status: res.status, type: res.headers['content-type'], code: res.body?.code }).toEqual({ status, type: expect.stringMatching(/^application\/problem\+json/), code });
+  expect({ status: res.status, type: res.headers['content-type'], code: res.body?.code }).toEqual({
+    status,
+    type: expect.stringMatching(/^application\/problem\+json/),
+    code,
+  });
 }
 
 const json = { 'content-type': 'application/json' };
@@ -83,7 +87,13 @@ describe('jsonDepthExceeds', () => {
     });
 
     it('65 levels inside a known field: 400; brackets inside a string are text', async () => {
-      expectProblem(await appendsNothing(() => t.request('POST', '/leads', { as: 'salesperson', rawBody: `{"topic":${nested(65, '"x"')},"lastName":"Doe"}`, headers: json })), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await appendsNothing(() =>
+          t.request('POST', '/leads', { as: 'salesperson', rawBody: `{"topic":${nested(65, '"x"')},"lastName":"Doe"}`, headers: json }),
+        ),
+        400,
+        'VALIDATION_FAILED',
+      );
       const res = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: '['.repeat(150), lastName: 'Doe' } });
       expect(res.status).toBe(201);
     });
@@ -147,7 +157,18 @@ describe('jsonDepthExceeds', () => {
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'everything' })]);
     });
 
-    const PROTOTYPE_KEYS = ['toString', 'valueOf', 'constructor', 'hasOwnProperty', 'prototype', '__defineGetter__', '__lookupSetter__', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString'];
+    const PROTOTYPE_KEYS = [
+      'toString',
+      'valueOf',
+      'constructor',
+      'hasOwnProperty',
+      'prototype',
+      '__defineGetter__',
+      '__lookupSetter__',
+      'isPrototypeOf',
+      'propertyIsEnumerable',
+      'toLocaleString',
+    ];
     const BODIES: [string, string, (id: string) => string, Record<string, unknown>][] = [
       ['create', 'POST', () => '/leads', { topic: 'x', lastName: 'Doe' }],
       ['PATCH', 'PATCH', (id) => `/leads/${id}`, { city: 'Paris' }],
@@ -183,7 +204,11 @@ describe('jsonDepthExceeds', () => {
     it('headers over the size limit: 431 problem+json on the raw socket', async () => {
       const { text } = await rawExchange(port, (s) => s.write(`GET /leads HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
       const res = parseRawResponse(text);
-      expect({ status: res.status, type: res.headers['content-type'], code: res.body.code }).toEqual({ status: 431, type: expect.stringMatching(/^application\/problem\+json/), code: 'HEADERS_TOO_LARGE' });
+      expect({ status: res.status, type: res.headers['content-type'], code: res.body.code }).toEqual({
+        status: 431,
+        type: expect.stringMatching(/^application\/problem\+json/),
+        code: 'HEADERS_TOO_LARGE',
+      });
     });
 
     it('bytes that are not HTTP: 400 problem+json on the raw socket', async () => {
@@ -193,7 +218,11 @@ describe('jsonDepthExceeds', () => {
     });
 
     it('an unsupported media type: 415 problem+json', async () => {
-      expectProblem(await t.request('POST', '/leads', { as: 'salesperson', rawBody: 'topic=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectProblem(
+        await t.request('POST', '/leads', { as: 'salesperson', rawBody: 'topic=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
     });
   });
 });
@@ -238,7 +267,12 @@ describe('jsonDepthExceeds', () => {
     const { text, closed } = await rawExchange(port, stalledBody);
     const elapsed = performance.now() - started;
     const res = parseRawResponse(text);
-    expect({ closed, status: res.status, type: res.headers['content-type'], code: res.body.code }).toEqual({ closed: true, status: 408, type: expect.stringMatching(/^application\/problem\+json/), code: 'REQUEST_TIMEOUT' });
+    expect({ closed, status: res.status, type: res.headers['content-type'], code: res.body.code }).toEqual({
+      closed: true,
+      status: 408,
+      type: expect.stringMatching(/^application\/problem\+json/),
+      code: 'REQUEST_TIMEOUT',
+    });
     // Node checks deadlines at an interval: allowed one interval (a tenth of the timeout) and some scheduling.
     expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(elapsed).toBeLessThan(TIMEOUT_MS * 2);

@@ -42,10 +42,30 @@ const LEAD_FIELDS = {
 };
 
 const ENDPOINTS: Endpoint[] = [
-  { name: 'create', method: 'POST', path: () => '/leads', valid: { id: randomUUID(), topic: 'Fleet', lastName: 'Doe', ignoreDuplicates: true, ...LEAD_FIELDS } },
-  { name: 'update', method: 'PATCH', path: (id) => `/leads/${id}`, valid: { topic: 'Fleet 2', lastName: 'Roe', statusReason: 'Contacted', ignoreDuplicates: true, ...LEAD_FIELDS } },
-  { name: 'qualify', method: 'POST', path: (id) => `/leads/${id}/qualify`, valid: { createAccount: true, createContact: true, createOpportunity: true, expectedSettingVersion: 0, ignoreDuplicates: true } },
-  { name: 'bulk qualify', method: 'POST', path: () => '/leads/qualify', valid: { leadIds: [randomUUID()], createAccount: true, createContact: false, createOpportunity: true, ignoreDuplicates: false } },
+  {
+    name: 'create',
+    method: 'POST',
+    path: () => '/leads',
+    valid: { id: randomUUID(), topic: 'Fleet', lastName: 'Doe', ignoreDuplicates: true, ...LEAD_FIELDS },
+  },
+  {
+    name: 'update',
+    method: 'PATCH',
+    path: (id) => `/leads/${id}`,
+    valid: { topic: 'Fleet 2', lastName: 'Roe', statusReason: 'Contacted', ignoreDuplicates: true, ...LEAD_FIELDS },
+  },
+  {
+    name: 'qualify',
+    method: 'POST',
+    path: (id) => `/leads/${id}/qualify`,
+    valid: { createAccount: true, createContact: true, createOpportunity: true, expectedSettingVersion: 0, ignoreDuplicates: true },
+  },
+  {
+    name: 'bulk qualify',
+    method: 'POST',
+    path: () => '/leads/qualify',
+    valid: { leadIds: [randomUUID()], createAccount: true, createContact: false, createOpportunity: true, ignoreDuplicates: false },
+  },
   { name: 'disqualify', method: 'POST', path: (id) => `/leads/${id}/disqualify`, valid: { statusReason: 'Lost' } },
   { name: 'reactivate', method: 'POST', path: (id) => `/leads/${id}/reactivate`, valid: { ignoreDuplicates: true } },
   { name: 'setting', method: 'PUT', path: () => '/settings/qualify-lead', valid: { createRecordsByDefault: false } },
@@ -68,28 +88,81 @@ function wrongTypes(value: unknown): unknown[] {
   const all: unknown[] = [12345, -1.5, 'a string', true, [], ['x'], {}, { nested: { deeper: 1 } }];
   const type = (v: unknown) => (Array.isArray(v) ? 'array' : typeof v);
   // A string of digits is not a number here, nor "true" a boolean: no implicit conversion.
-  return [...all.filter((v) => type(v) !== type(value)), ...(typeof value === 'number' ? [String(value)] : []), ...(typeof value === 'boolean' ? [String(value)] : [])];
+  return [
+    ...all.filter((v) => type(v) !== type(value)),
+    ...(typeof value === 'number' ? [String(value)] : []),
+    ...(typeof value === 'boolean' ? [String(value)] : []),
+  ];
 }
 
 /** Values of the right type that break the field's rule (length, format, enum, range). */
 function brokenValues(field: string, value: unknown): unknown[] {
-  if (typeof value === 'string') return ['x'.repeat(2_001), ...(field === 'statusReason' || field === 'leadSource' || field === 'rating' || field === 'purchaseTimeframe' ? ['Nope', value.toLowerCase()] : []), ...(field === 'email' ? ['not-an-email', 'a@'] : []), ...(field === 'website' ? ['javascript:alert(1)', 'ftp://x.example'] : []), ...(field === 'id' ? ['lead-1', `${value}0`] : [])];
-  if (typeof value === 'number') return [-1, 1e309 /* JSON Infinity is written null */, 0.001, ...(field === 'expectedSettingVersion' ? [1.5] : [])].filter((v) => Number.isFinite(v));
+  if (typeof value === 'string')
+    return [
+      'x'.repeat(2_001),
+      ...(field === 'statusReason' || field === 'leadSource' || field === 'rating' || field === 'purchaseTimeframe' ? ['Nope', value.toLowerCase()] : []),
+      ...(field === 'email' ? ['not-an-email', 'a@'] : []),
+      ...(field === 'website' ? ['javascript:alert(1)', 'ftp://x.example'] : []),
+      ...(field === 'id' ? ['lead-1', `${value}0`] : []),
+    ];
+  if (typeof value === 'number')
+    return [-1, 1e309 /* JSON Infinity is written null */, 0.001, ...(field === 'expectedSettingVersion' ? [1.5] : [])].filter((v) => Number.isFinite(v));
   if (Array.isArray(value)) return [[], ['not-a-uuid'], Array.from({ length: 101 }, () => randomUUID()), [null], [1]];
   return [];
 }
 
-const PROTOTYPE_KEYS = ['toString', 'valueOf', 'constructor', 'hasOwnProperty', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString'];
+const PROTOTYPE_KEYS = [
+  'toString',
+  'valueOf',
+  'constructor',
+  'hasOwnProperty',
+  'prototype',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+];
 const UNKNOWN_KEYS = [...PROTOTYPE_KEYS, 'status', 'Topic', 'TOPIC', ' topic', 'topic ', 'extra', '', '0', 'id\u0000', 'createdBy', 'version'];
 
 function attemptsFor(endpoint: Endpoint, leadId: string): Attempt[] {
   const path = endpoint.path(leadId);
-  const at = (what: string, body: string | undefined, headers: Record<string, string> = JSON_TYPE, url = path): Attempt => ({ what: `${endpoint.name}: ${what}`, method: endpoint.method, path: url, headers, body });
+  const at = (what: string, body: string | undefined, headers: Record<string, string> = JSON_TYPE, url = path): Attempt => ({
+    what: `${endpoint.name}: ${what}`,
+    method: endpoint.method,
+    path: url,
+    headers,
+    body,
+  });
   const text = JSON.stringify(endpoint.valid);
   const attempts: Attempt[] = [];
 
   const jsonTypes = [JSON_TYPE, { 'content-type': 'application/json; charset=utf-8' }, { 'content-type': 'Application/JSON' }];
-  for (const raw of ['null', '"a string"', '42', '-0', 'true', 'false', '[]', '[{}]', `[${text}]`, '""', '{}{}', `${text}${text}`, `${text},`, ' ', '\u0000', '\ufeff', 'NaN', 'undefined', "{'a':1}", '{"a":1,}', '{"a":01}']) {
+  for (const raw of [
+    'null',
+    '"a string"',
+    '42',
+    '-0',
+    'true',
+    'false',
+    '[]',
+    '[{}]',
+    `[${text}]`,
+    '""',
+    '{}{}',
+    `${text}${text}`,
+    `${text},`,
+    ' ',
+    '\u0000',
+    '\ufeff',
+    'NaN',
+    'undefined',
+    "{'a':1}",
+    '{"a":1,}',
+    '{"a":01}',
+  ]) {
     for (const headers of jsonTypes) attempts.push(at(`body ${JSON.stringify(raw)} as ${headers['content-type']}`, raw, headers));
   }
   // Every proper prefix of a JSON object is malformed.
@@ -106,12 +179,22 @@ function attemptsFor(endpoint: Endpoint, leadId: string): Attempt[] {
   }
   for (const depth of [65, 200, 5_000, 40_000]) attempts.push(at(`a body ${depth} levels deep`, nested(depth)));
   attempts.push(at('a body over 100 kB', JSON.stringify({ ...endpoint.valid, padding: 'p'.repeat(110 * 1024) })));
-  for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/problem+json', 'application/jsonp', 'json', '*/*']) {
+  for (const type of [
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'application/problem+json',
+    'application/jsonp',
+    'json',
+    '*/*',
+  ]) {
     attempts.push(at(`content type ${type}`, text, { 'content-type': type }));
   }
   attempts.push(at('an empty JSON body', '', JSON_TYPE));
   if (path.includes(leadId)) {
-    for (const bad of ['not-a-uuid', '123', 'null', `${leadId}x`, '%00', '..', randomUUID()]) attempts.push(at(`lead id ${bad}`, text, JSON_TYPE, path.replace(leadId, bad)));
+    for (const bad of ['not-a-uuid', '123', 'null', `${leadId}x`, '%00', '..', randomUUID()])
+      attempts.push(at(`lead id ${bad}`, text, JSON_TYPE, path.replace(leadId, bad)));
   }
   return attempts;
 }
@@ -130,7 +213,11 @@ function attemptsFor(endpoint: Endpoint, leadId: string): Attempt[] {
     expect(created.status).toBe(201);
     const attempts = ENDPOINTS.flatMap((endpoint) => attemptsFor(endpoint, created.body.id));
     expect(attempts.length).toBeGreaterThanOrEqual(2_000);
-    for (const endpoint of ENDPOINTS) expect({ endpoint: endpoint.name, many: attempts.filter((a) => a.what.startsWith(`${endpoint.name}: `)).length >= 100 }).toEqual({ endpoint: endpoint.name, many: true });
+    for (const endpoint of ENDPOINTS)
+      expect({ endpoint: endpoint.name, many: attempts.filter((a) => a.what.startsWith(`${endpoint.name}: `)).length >= 100 }).toEqual({
+        endpoint: endpoint.name,
+        many: true,
+      });
     const token = t.token('admin');
     const head = await store.headPosition();
 
@@ -140,7 +227,11 @@ function attemptsFor(endpoint: Endpoint, leadId: string): Attempt[] {
     const worker = async () => {
       while (next < attempts.length) {
         const attempt = attempts[next++];
-        const res = await fetch(t.baseUrl + attempt.path, { method: attempt.method, headers: { ...attempt.headers, authorization: `Bearer ${token}` }, body: attempt.body });
+        const res = await fetch(t.baseUrl + attempt.path, {
+          method: attempt.method,
+          headers: { ...attempt.headers, authorization: `Bearer ${token}` },
+          body: attempt.body,
+        });
         const text = await res.text();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         let code: unknown;

@@ -104,14 +104,21 @@ for (const kind of kinds) {
 
       it('treats an upper-case id as the same lead', async () => {
         const id = await createLead();
-        expectProblem(await t.request('POST', '/leads', { as: 'salesperson', body: { id: id.toUpperCase(), topic: 'Shout', lastName: 'Doe' } }), 409, 'LEAD_EXISTS');
+        expectProblem(
+          await t.request('POST', '/leads', { as: 'salesperson', body: { id: id.toUpperCase(), topic: 'Shout', lastName: 'Doe' } }),
+          409,
+          'LEAD_EXISTS',
+        );
       });
     });
 
     describe('PATCH /leads/:id', () => {
       it('records only the fields that changed', async () => {
         const id = await createLead({ topic: 'Same', city: 'Paris', rating: 'Hot' });
-        const res = await t.request('PATCH', `/leads/${id}`, { as: 'salesperson', body: { topic: 'Same', rating: 'Hot', city: 'Lyon', email: 'new@acme.example' } });
+        const res = await t.request('PATCH', `/leads/${id}`, {
+          as: 'salesperson',
+          body: { topic: 'Same', rating: 'Hot', city: 'Lyon', email: 'new@acme.example' },
+        });
         expect(res.status).toBe(200);
         expect(res.body).toEqual({ id, version: 1, position: expect.stringMatching(POSITION) });
         const [, updated] = await stream(id);
@@ -343,21 +350,21 @@ for (const kind of kinds) {
     });
 
     describe('qualify under setting No', () => {
-      it.each([
-        {},
-        { createAccount: true },
-        { createAccount: true, createContact: true },
-        { createContact: false, createOpportunity: false },
-      ])('requires all three booleans: %j is 400 RECORD_SELECTION_REQUIRED carrying the setting', async (selection) => {
-        const version = await useSetting(false);
-        const id = await createLead();
-        const res = await qualify(id, selection);
-        expectProblem(res, 400, 'RECORD_SELECTION_REQUIRED');
-        expect(res.body.setting).toEqual({ createRecordsByDefault: false, version });
-        expect(await types(id)).toEqual(['LeadCreated']);
-      });
+      it.each([{}, { createAccount: true }, { createAccount: true, createContact: true }, { createContact: false, createOpportunity: false }])(
+        'requires all three booleans: %j is 400 RECORD_SELECTION_REQUIRED carrying the setting',
+        async (selection) => {
+          const version = await useSetting(false);
+          const id = await createLead();
+          const res = await qualify(id, selection);
+          expectProblem(res, 400, 'RECORD_SELECTION_REQUIRED');
+          expect(res.body.setting).toEqual({ createRecordsByDefault: false, version });
+          expect(await types(id)).toEqual(['LeadCreated']);
+        },
+      );
 
-      const combinations = [true, false].flatMap((a) => [true, false].flatMap((c) => [true, false].map((o) => ({ createAccount: a, createContact: c, createOpportunity: o }))));
+      const combinations = [true, false].flatMap((a) =>
+        [true, false].flatMap((c) => [true, false].map((o) => ({ createAccount: a, createContact: c, createOpportunity: o }))),
+      );
 
       it.each(combinations)('accepts %j, decided by the salesperson', async (selection) => {
         const version = await useSetting(false);
@@ -373,7 +380,9 @@ for (const kind of kinds) {
           }),
         );
         const qualified = await qualifiedEvent(id);
-        expect(qualified.data).toEqual(expect.objectContaining({ plan: res.body.plan, decidedBy: 'salesperson', settingVersion: version, createRecordsByDefault: false }));
+        expect(qualified.data).toEqual(
+          expect.objectContaining({ plan: res.body.plan, decidedBy: 'salesperson', settingVersion: version, createRecordsByDefault: false }),
+        );
       });
 
       it('refuses an account for a lead without a company name: 422 COMPANY_NAME_REQUIRED, nothing appended', async () => {
@@ -468,7 +477,9 @@ for (const kind of kinds) {
         const later = await createLead();
         const res = await qualify(later, { createAccount: false, createContact: true, createOpportunity: false });
         expect(res.status).toBe(202);
-        expect((await qualifiedEvent(later)).data).toEqual(expect.objectContaining({ settingVersion: noVersion, createRecordsByDefault: false, decidedBy: 'salesperson' }));
+        expect((await qualifiedEvent(later)).data).toEqual(
+          expect.objectContaining({ settingVersion: noVersion, createRecordsByDefault: false, decidedBy: 'salesperson' }),
+        );
       });
     });
 

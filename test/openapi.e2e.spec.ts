@@ -56,7 +56,10 @@ describe('the OpenAPI document', () => {
     const missing: string[] = [];
     for (const [name, operation] of eachOperation(document)) {
       const successes = Object.entries(operation.responses as Json).filter(([status]) => status.startsWith('2'));
-      if (!successes.length || successes.some(([, r]) => !Object.values((r as Json).content ?? {}).length || Object.values((r as Json).content).some((m: any) => !m.schema))) {
+      if (
+        !successes.length ||
+        successes.some(([, r]) => !Object.values((r as Json).content ?? {}).length || Object.values((r as Json).content).some((m: any) => !m.schema))
+      ) {
         missing.push(`${name}: success`);
       }
       for (const [status, response] of Object.entries(operation.responses as Json)) {
@@ -70,7 +73,8 @@ describe('the OpenAPI document', () => {
   });
 
   it('names the answers', () => {
-    const json = (path: string, method: string, status: number) => document.paths[path][method].responses[status].content['application/json'].schema.$ref?.replace('#/components/schemas/', '');
+    const json = (path: string, method: string, status: number) =>
+      document.paths[path][method].responses[status].content['application/json'].schema.$ref?.replace('#/components/schemas/', '');
     expect({
       lead: json('/leads/{id}', 'get', 200),
       history: json('/leads/{id}/history', 'get', 200),
@@ -79,7 +83,15 @@ describe('the OpenAPI document', () => {
       opportunity: json('/opportunities/{id}', 'get', 200),
       setting: json('/settings/qualify-lead', 'get', 200),
       bulk: json('/leads/qualify', 'post', 200),
-    }).toEqual({ lead: 'Lead', history: 'LeadHistory', account: 'Account', contact: 'Contact', opportunity: 'Opportunity', setting: 'Setting', bulk: 'BulkResult' });
+    }).toEqual({
+      lead: 'Lead',
+      history: 'LeadHistory',
+      account: 'Account',
+      contact: 'Contact',
+      opportunity: 'Opportunity',
+      setting: 'Setting',
+      bulk: 'BulkResult',
+    });
     const items = (schema: string) => document.components.schemas[schema].properties.items.items.$ref;
     expect([items('SettingHistory'), items('AnalyticsReport'), items('ProjectionList'), items('LeadPage')]).toEqual(
       ['SettingChange', 'AnalyticsRow', 'Projection', 'Lead'].map((name) => `#/components/schemas/${name}`),
@@ -90,7 +102,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents response headers as response headers, not as request parameters', () => {
-    const headerParameters = eachOperation(document).flatMap(([name, op]) => ((op.parameters ?? []) as Json[]).filter((p) => p.in === 'header').map((p) => `${name}: ${p.name}`));
+    const headerParameters = eachOperation(document).flatMap(([name, op]) =>
+      ((op.parameters ?? []) as Json[]).filter((p) => p.in === 'header').map((p) => `${name}: ${p.name}`),
+    );
     expect(headerParameters.filter((p) => !/: (If-Match|Prefer|accept)$/.test(p))).toEqual([]);
     const headers = (path: string, method: string, status: number | string) => Object.keys(document.paths[path][method].responses[status].headers ?? {}).sort();
     expect(headers('/leads/{id}', 'get', 200)).toEqual(['ETag', 'X-Projection-Position']);
@@ -110,16 +124,23 @@ describe('the OpenAPI document', () => {
     for (const [name, schema] of Object.entries(document.components.schemas as Json)) {
       if (!Object.keys(schema.properties ?? {}).length) continue;
       // A member every answer has is listed; bodies whose members are all optional list none.
-      if (!['QualifyLeadDto', 'ReactivateLeadDto', 'UpdateLeadDto', 'ReadinessChecks'].includes(name)) expect({ name, required: Array.isArray(schema.required) }).toEqual({ name, required: true });
+      if (!['QualifyLeadDto', 'ReactivateLeadDto', 'UpdateLeadDto', 'ReadinessChecks'].includes(name))
+        expect({ name, required: Array.isArray(schema.required) }).toEqual({ name, required: true });
     }
     // Nullable members say what they are when not null (OpenAPI 3.0: nullable beside a type).
-    const untyped = eachSchema(document, '#').filter(([, s]) => s.nullable && !s.type).map(([at]) => at);
+    const untyped = eachSchema(document, '#')
+      .filter(([, s]) => s.nullable && !s.type)
+      .map(([at]) => at);
     expect(untyped).toEqual([]);
   });
 
   it('gives the command bodies examples', () => {
     const example = (schema: string) =>
-      Object.fromEntries(Object.entries(document.components.schemas[schema].properties as Json).filter(([, p]) => p.example !== undefined).map(([k, p]) => [k, p.example]));
+      Object.fromEntries(
+        Object.entries(document.components.schemas[schema].properties as Json)
+          .filter(([, p]) => p.example !== undefined)
+          .map(([k, p]) => [k, p.example]),
+      );
     expect(example('CreateLeadDto')).toMatchObject({ topic: expect.any(String), lastName: expect.any(String), email: expect.any(String) });
     expect(example('QualifyLeadDto')).toMatchObject({ createAccount: true, expectedSettingVersion: 0 });
     expect(example('BulkQualifyLeadsDto').leadIds).toHaveLength(2);
@@ -132,11 +153,15 @@ describe('the OpenAPI document', () => {
     try {
       const file = join(dir, 'openapi.json');
       writeFileSync(file, JSON.stringify(document));
-      const run = spawnSync(process.execPath, [join(ROOT, 'node_modules/@redocly/cli/bin/cli.js'), 'lint', file, '--config', join(ROOT, 'redocly.yaml'), '--format=json'], {
-        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NODE_OPTIONS: '' },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const run = spawnSync(
+        process.execPath,
+        [join(ROOT, 'node_modules/@redocly/cli/bin/cli.js'), 'lint', file, '--config', join(ROOT, 'redocly.yaml'), '--format=json'],
+        {
+          env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NODE_OPTIONS: '' },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{')));
       const problems = (report.problems as Json[]).map((p) => `${p.severity} ${p.ruleId}: ${p.message} (${p.location?.[0]?.pointer})`);
       expect({ errors: report.totals.errors, problems }).toEqual({ errors: 0, problems: [] });
@@ -161,7 +186,9 @@ describe('the OpenAPI document', () => {
         types: [],
         skipLibCheck: true,
       });
-      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName.slice(dir.length + 1) ?? ''} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+      const diagnostics = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => `${d.file?.fileName.slice(dir.length + 1) ?? ''} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
       expect(diagnostics).toEqual([]);
 
       const js = ts.transpileModule(TYPED_CLIENT, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
@@ -281,12 +308,21 @@ for (const kind of kinds) {
       const email = `waiting-${randomUUID()}@example.com`;
       const open = await call('POST', '/leads', { body: { topic: 'Open', lastName: 'Waiting', email } });
       expect([full, bare, dropped, open].map((r) => r.status)).toEqual([201, 201, 201, 201]);
-      expect((await call('PATCH', '/leads/{id}', { path: open.body.id, body: { jobTitle: 'Buyer', statusReason: 'Contacted' }, headers: { 'if-match': '0' } })).status).toBe(200);
-      const chosen = await call('POST', '/leads/{id}/qualify', { path: full.body.id, body: { createAccount: true, createContact: true, createOpportunity: true } });
+      expect(
+        (await call('PATCH', '/leads/{id}', { path: open.body.id, body: { jobTitle: 'Buyer', statusReason: 'Contacted' }, headers: { 'if-match': '0' } }))
+          .status,
+      ).toBe(200);
+      const chosen = await call('POST', '/leads/{id}/qualify', {
+        path: full.body.id,
+        body: { createAccount: true, createContact: true, createOpportunity: true },
+      });
       expect(chosen.body.decidedBy).toBe('salesperson');
       expect((await call('PUT', '/settings/qualify-lead', { as: 'admin', body: { createRecordsByDefault: true } })).status).toBe(200);
       const bulk = await call('POST', '/leads/qualify', { body: { leadIds: [bare.body.id, full.body.id] }, optionalHeaders: ['Preference-Applied'] });
-      expect(bulk.body.results.map((r: Json) => [r.status, r.code])).toEqual([[202, undefined], [409, 'LEAD_NOT_OPEN']]);
+      expect(bulk.body.results.map((r: Json) => [r.status, r.code])).toEqual([
+        [202, undefined],
+        [409, 'LEAD_NOT_OPEN'],
+      ]);
       expect((await call('POST', '/leads/{id}/disqualify', { path: dropped.body.id, body: { statusReason: 'Lost' } })).status).toBe(200);
       // Qualify and wait for the conversion (Prefer: wait): 200 with its outcome, or 202 if it takes longer.
       const waited = await call('POST', '/leads', { body: { topic: 'Waited', lastName: 'Patient', companyName: `Patient ${randomUUID()}` } });
@@ -297,8 +333,14 @@ for (const kind of kinds) {
       // Problems, each with its extras.
       expect((await call('POST', '/leads/{id}/qualify', { path: full.body.id })).body).toMatchObject({ code: 'LEAD_NOT_OPEN', leadStatus: 'Qualified' });
       expect((await call('POST', '/leads', { body: { topic: 'Twin', lastName: 'Waiting', email } })).body).toMatchObject({ code: 'DUPLICATES_FOUND' });
-      expect((await call('PATCH', '/leads/{id}', { path: open.body.id, body: { city: 'Lyon' }, headers: { 'if-match': '0' } })).body).toMatchObject({ code: 'VERSION_MISMATCH', currentVersion: 1 });
-      expect((await call('POST', '/leads', { body: { topic: 'Linked', lastName: 'L', existingAccountId: randomUUID() } })).body).toMatchObject({ code: 'RECORD_NOT_FOUND', field: 'existingAccountId' });
+      expect((await call('PATCH', '/leads/{id}', { path: open.body.id, body: { city: 'Lyon' }, headers: { 'if-match': '0' } })).body).toMatchObject({
+        code: 'VERSION_MISMATCH',
+        currentVersion: 1,
+      });
+      expect((await call('POST', '/leads', { body: { topic: 'Linked', lastName: 'L', existingAccountId: randomUUID() } })).body).toMatchObject({
+        code: 'RECORD_NOT_FOUND',
+        field: 'existingAccountId',
+      });
       expect((await call('POST', '/leads/{id}/reactivate', { path: open.body.id })).body).toMatchObject({ code: 'LEAD_ALREADY_OPEN' });
       expect((await call('GET', '/leads', { query: 'limit=0' })).body.errors).toHaveLength(1);
       expect((await call('GET', '/leads/{id}', { path: randomUUID() })).status).toBe(404);
@@ -308,7 +350,10 @@ for (const kind of kinds) {
       // The conversions complete (the saga), so every read has records to show.
       const last = bulk.body.results[0].position;
       for (const id of [full.body.id, bare.body.id]) {
-        await eventually(async () => (await t.request('GET', `/leads/${id}?minPosition=${last}`, { as: 'analyst' })).body.qualification?.conversion === 'completed', 'conversion');
+        await eventually(
+          async () => (await t.request('GET', `/leads/${id}?minPosition=${last}`, { as: 'analyst' })).body.qualification?.conversion === 'completed',
+          'conversion',
+        );
       }
 
       // Every read.

@@ -13,7 +13,11 @@ describe('the service process', () => {
   const running: ServiceProcess[] = [];
   const token = new JwtService({ secret: TEST_JWT_SECRET }).sign({ sub: 'sally', roles: ['salesperson'] }, { algorithm: 'HS256', expiresIn: '1h' });
   const post = (s: ServiceProcess, path: string, body: unknown) =>
-    fetch(`${s.baseUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${s.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'lq-process-'));
@@ -58,7 +62,9 @@ describe('the service process', () => {
     const first = await startService({ DATABASE_URL: database });
     running.push(first);
     await waitUntilReady(first);
-    const created = await Promise.all(Array.from({ length: 20 }, (_, i) => post(first, '/leads', { topic: `t${i}`, lastName: 'L', companyName: `Co ${i}` }).then((r) => r.json())));
+    const created = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => post(first, '/leads', { topic: `t${i}`, lastName: 'L', companyName: `Co ${i}` }).then((r) => r.json())),
+    );
     const qualified = await Promise.all(created.map((c: any) => post(first, `/leads/${c.id}/qualify`, {})));
     expect(qualified.every((r) => r.status === 202)).toBe(true);
 

@@ -139,8 +139,11 @@ for (const kind of kinds) {
         (db.isSqlite
           ? await db.query(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_${name}_%'`)
           : await db.query(`SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE 'ix_${name}_%'`)
-        ).map((r: { name: string }) => r.name).sort();
-      const mark = async () => (await db.query(`SELECT rebuild_target FROM checkpoints WHERE processor = ${db.isSqlite ? '?' : '$1'}`, [projection.name]))[0]?.rebuild_target ?? null;
+        )
+          .map((r: { name: string }) => r.name)
+          .sort();
+      const mark = async () =>
+        (await db.query(`SELECT rebuild_target FROM checkpoints WHERE processor = ${db.isSqlite ? '?' : '$1'}`, [projection.name]))[0]?.rebuild_target ?? null;
 
       const first = await append(projection, 5);
       const r = runner(projection);
@@ -344,7 +347,9 @@ for (const kind of kinds) {
       expect(await a.waitFor(first.position, 10_000)).toBe(true);
       // Another instance steals the row (as after a takeover) and moves the checkpoint on.
       await db.transaction((m) =>
-        m.query(`UPDATE checkpoints SET owner = 'thief', lease_until = ${Date.now() + 60_000} WHERE processor = ${db.isSqlite ? '?' : '$1'}`, [projection.name]),
+        m.query(`UPDATE checkpoints SET owner = 'thief', lease_until = ${Date.now() + 60_000} WHERE processor = ${db.isSqlite ? '?' : '$1'}`, [
+          projection.name,
+        ]),
       );
       await append(projection, 3);
       await eventually(() => a.status().state === 'standby', 'a to notice it lost the lease');
@@ -357,7 +362,10 @@ for (const kind of kinds) {
         const r = runner(projection);
         r.start();
         const results = await Promise.all(Array.from({ length: 20 }, () => append(projection, 1)));
-        const last = results.map((x) => x.position).sort((x, y) => Number(x) - Number(y)).at(-1)!;
+        const last = results
+          .map((x) => x.position)
+          .sort((x, y) => Number(x) - Number(y))
+          .at(-1)!;
         expect(await r.waitFor(last, 10_000)).toBe(true);
         expect((await appliedIds(projection.name)).sort()).toEqual(results.flatMap((x) => x.ids).sort());
       });

@@ -20,7 +20,16 @@ let lastPosition = 1000;
 
 function recorded(streamId: string, revision: number, type: string, data: Record<string, unknown>, at: string, userId = 'sally'): RecordedEvent {
   const id = randomUUID();
-  return { id, type, streamId, revision, position: String(++lastPosition), data, metadata: { userId, correlationId: id, causationId: id, at }, createdAt: new Date(at) };
+  return {
+    id,
+    type,
+    streamId,
+    revision,
+    position: String(++lastPosition),
+    data,
+    metadata: { userId, correlationId: id, causationId: id, at },
+    createdAt: new Date(at),
+  };
 }
 
 /** A lead's stream as the decider would write it: revisions count up from 0. */
@@ -28,7 +37,8 @@ function leadStream(leadId = randomUUID()) {
   let revision = 0;
   return {
     leadId,
-    next: (type: string, data: Record<string, unknown>, at: string, userId?: string) => recorded(`lead-${leadId}`, revision++, type, { leadId, ...data }, at, userId),
+    next: (type: string, data: Record<string, unknown>, at: string, userId?: string) =>
+      recorded(`lead-${leadId}`, revision++, type, { leadId, ...data }, at, userId),
   };
 }
 
@@ -128,7 +138,11 @@ for (const kind of kinds) {
       it('LeadUpdated changes only the given fields (null clears), recomputes the search keys and takes a statusReason', async () => {
         const lead = leadStream();
         await apply(projection, [lead.next('LeadCreated', ALL_FIELDS, '2026-03-02T09:00:00.000Z')]);
-        const updated = lead.next('LeadUpdated', { email: 'J@NEW.example', companyName: 'Globex', rating: null, statusReason: 'Contacted' }, '2026-03-03T10:00:00.000Z');
+        const updated = lead.next(
+          'LeadUpdated',
+          { email: 'J@NEW.example', companyName: 'Globex', rating: null, statusReason: 'Contacted' },
+          '2026-03-03T10:00:00.000Z',
+        );
         await apply(projection, [updated]);
         const row = await leadRow(lead.leadId);
         expect(row).toMatchObject({
@@ -153,7 +167,16 @@ for (const kind of kinds) {
         const created = lead.next('LeadCreated', ALL_FIELDS, '2026-03-02T09:00:00.000Z');
         const qualified = lead.next(
           'LeadQualified',
-          { qualificationId, plan: plan(accountId, contactId, opportunityId), decidedBy: 'setting', settingVersion: 4, createRecordsByDefault: true, qualifiedBy: 'sally', qualifiedAt: '2026-03-04T11:00:00.000Z', lead: ALL_FIELDS },
+          {
+            qualificationId,
+            plan: plan(accountId, contactId, opportunityId),
+            decidedBy: 'setting',
+            settingVersion: 4,
+            createRecordsByDefault: true,
+            qualifiedBy: 'sally',
+            qualifiedAt: '2026-03-04T11:00:00.000Z',
+            lead: ALL_FIELDS,
+          },
           '2026-03-04T11:00:00.000Z',
         );
         await apply(projection, [created, qualified]);
@@ -177,7 +200,14 @@ for (const kind of kinds) {
 
         const completed = lead.next('LeadConversionCompleted', { qualificationId, accountId, contactId, opportunityId: null }, '2026-03-04T11:00:01.000Z');
         await apply(projection, [completed]);
-        expect(await leadRow(lead.leadId)).toMatchObject({ conversion: 'completed', account_id: accountId, contact_id: contactId, opportunity_id: null, version: 2, position: completed.position });
+        expect(await leadRow(lead.leadId)).toMatchObject({
+          conversion: 'completed',
+          account_id: accountId,
+          contact_id: contactId,
+          opportunity_id: null,
+          version: 2,
+          position: completed.position,
+        });
       });
 
       it('LeadConversionFailed marks the conversion failed with its reason', async () => {
@@ -185,34 +215,85 @@ for (const kind of kinds) {
         const qualificationId = randomUUID();
         await apply(projection, [
           lead.next('LeadCreated', ALL_FIELDS, '2026-03-02T09:00:00.000Z'),
-          lead.next('LeadQualified', { qualificationId, plan: plan(null, randomUUID(), null), decidedBy: 'salesperson', settingVersion: 5, createRecordsByDefault: false, qualifiedBy: 'sam', qualifiedAt: '2026-03-04T11:00:00.000Z', lead: ALL_FIELDS }, '2026-03-04T11:00:00.000Z'),
+          lead.next(
+            'LeadQualified',
+            {
+              qualificationId,
+              plan: plan(null, randomUUID(), null),
+              decidedBy: 'salesperson',
+              settingVersion: 5,
+              createRecordsByDefault: false,
+              qualifiedBy: 'sam',
+              qualifiedAt: '2026-03-04T11:00:00.000Z',
+              lead: ALL_FIELDS,
+            },
+            '2026-03-04T11:00:00.000Z',
+          ),
           lead.next('LeadConversionFailed', { qualificationId, reason: 'contact store down' }, '2026-03-04T11:05:00.000Z'),
         ]);
-        expect(await leadRow(lead.leadId)).toMatchObject({ status: 'Qualified', decided_by: 'salesperson', create_records_by_default: false, conversion: 'failed', conversion_failure_reason: 'contact store down', version: 2 });
+        expect(await leadRow(lead.leadId)).toMatchObject({
+          status: 'Qualified',
+          decided_by: 'salesperson',
+          create_records_by_default: false,
+          conversion: 'failed',
+          conversion_failure_reason: 'contact store down',
+          version: 2,
+        });
       });
 
       it('a conversion outcome of an earlier qualification leaves the latest one as it is', async () => {
         const lead = leadStream();
         const [first, second] = [randomUUID(), randomUUID()];
         const qualify = (qualificationId: string) =>
-          lead.next('LeadQualified', { qualificationId, plan: plan(null, null, null), decidedBy: 'setting', settingVersion: 0, createRecordsByDefault: true, qualifiedBy: 'sally', qualifiedAt: '2026-03-04T11:00:00.000Z', lead: ALL_FIELDS }, '2026-03-04T11:00:00.000Z');
+          lead.next(
+            'LeadQualified',
+            {
+              qualificationId,
+              plan: plan(null, null, null),
+              decidedBy: 'setting',
+              settingVersion: 0,
+              createRecordsByDefault: true,
+              qualifiedBy: 'sally',
+              qualifiedAt: '2026-03-04T11:00:00.000Z',
+              lead: ALL_FIELDS,
+            },
+            '2026-03-04T11:00:00.000Z',
+          );
         await apply(projection, [
           lead.next('LeadCreated', ALL_FIELDS, '2026-03-02T09:00:00.000Z'),
           qualify(first),
           lead.next('LeadReactivated', {}, '2026-03-05T09:00:00.000Z'),
           qualify(second),
-          lead.next('LeadConversionCompleted', { qualificationId: first, accountId: randomUUID(), contactId: null, opportunityId: null }, '2026-03-05T10:00:00.000Z'),
+          lead.next(
+            'LeadConversionCompleted',
+            { qualificationId: first, accountId: randomUUID(), contactId: null, opportunityId: null },
+            '2026-03-05T10:00:00.000Z',
+          ),
         ]);
         expect(await leadRow(lead.leadId)).toMatchObject({ qualification_id: second, conversion: 'pending', account_id: null, version: 4 });
       });
 
       it('LeadDisqualified sets Disqualified with its reason and time; LeadReactivated reopens it as Open/New', async () => {
         const lead = leadStream();
-        await apply(projection, [lead.next('LeadCreated', ALL_FIELDS, '2026-03-02T09:00:00.000Z'), lead.next('LeadDisqualified', { statusReason: 'CannotContact' }, '2026-03-06T08:00:00.000Z')]);
-        expect(await leadRow(lead.leadId)).toMatchObject({ status: 'Disqualified', status_reason: 'CannotContact', disqualified_at: '2026-03-06T08:00:00.000Z', version: 1 });
+        await apply(projection, [
+          lead.next('LeadCreated', ALL_FIELDS, '2026-03-02T09:00:00.000Z'),
+          lead.next('LeadDisqualified', { statusReason: 'CannotContact' }, '2026-03-06T08:00:00.000Z'),
+        ]);
+        expect(await leadRow(lead.leadId)).toMatchObject({
+          status: 'Disqualified',
+          status_reason: 'CannotContact',
+          disqualified_at: '2026-03-06T08:00:00.000Z',
+          version: 1,
+        });
         const reactivated = lead.next('LeadReactivated', {}, '2026-03-07T08:00:00.000Z');
         await apply(projection, [reactivated]);
-        expect(await leadRow(lead.leadId)).toMatchObject({ status: 'Open', status_reason: 'New', version: 2, position: reactivated.position, updated_at: '2026-03-07T08:00:00.000Z' });
+        expect(await leadRow(lead.leadId)).toMatchObject({
+          status: 'Open',
+          status_reason: 'New',
+          version: 2,
+          position: reactivated.position,
+          updated_at: '2026-03-07T08:00:00.000Z',
+        });
       });
 
       it('an event of a lead whose creation it never saw adds no row', async () => {
@@ -254,7 +335,20 @@ for (const kind of kinds) {
         const events = [
           lead.next('LeadCreated', ALL_FIELDS, '2026-03-02T09:00:00.000Z'),
           lead.next('LeadUpdated', { firstName: 'Janet' }, '2026-03-03T09:00:00.000Z'),
-          lead.next('LeadQualified', { qualificationId: randomUUID(), plan: plan(null, null, null), decidedBy: 'setting', settingVersion: 0, createRecordsByDefault: true, qualifiedBy: 'sally', qualifiedAt: '2026-03-04T11:00:00.000Z', lead: ALL_FIELDS }, '2026-03-04T11:00:00.000Z'),
+          lead.next(
+            'LeadQualified',
+            {
+              qualificationId: randomUUID(),
+              plan: plan(null, null, null),
+              decidedBy: 'setting',
+              settingVersion: 0,
+              createRecordsByDefault: true,
+              qualifiedBy: 'sally',
+              qualifiedAt: '2026-03-04T11:00:00.000Z',
+              lead: ALL_FIELDS,
+            },
+            '2026-03-04T11:00:00.000Z',
+          ),
         ];
         await apply(projection, events);
         const before = await leadRow(lead.leadId);
@@ -272,11 +366,18 @@ for (const kind of kinds) {
         projection = new SettingHistoryProjection(db);
       });
       const changes = async (versions: number[]) =>
-        (await db.query(`SELECT * FROM qualify_setting_history WHERE version IN (${versions.map((_, i) => p(i + 1)).join(', ')}) ORDER BY version`, versions)).map((r: any) =>
-          normalise(r, ['create_records_by_default', 'previous_value'], ['version']),
-        );
+        (
+          await db.query(`SELECT * FROM qualify_setting_history WHERE version IN (${versions.map((_, i) => p(i + 1)).join(', ')}) ORDER BY version`, versions)
+        ).map((r: any) => normalise(r, ['create_records_by_default', 'previous_value'], ['version']));
       const settingUpdated = (version: number, createRecordsByDefault: boolean, at: string, userId = 'root') =>
-        recorded('settings-qualify-lead', version - 1, 'QualifyLeadSettingUpdated', { createRecordsByDefault, previousValue: !createRecordsByDefault, version }, at, userId);
+        recorded(
+          'settings-qualify-lead',
+          version - 1,
+          'QualifyLeadSettingUpdated',
+          { createRecordsByDefault, previousValue: !createRecordsByDefault, version },
+          at,
+          userId,
+        );
 
       it('QualifyLeadSettingUpdated adds one row per version: value, previous value, who and when', async () => {
         const [v1, v2] = [nextVersion++, nextVersion++];
@@ -284,8 +385,22 @@ for (const kind of kinds) {
         const second = settingUpdated(v2, true, '2026-01-11T08:00:00.000Z', 'bob');
         await apply(projection, [first, second]);
         expect(await changes([v1, v2])).toEqual([
-          { version: v1, create_records_by_default: false, previous_value: true, changed_by: 'alice', changed_at: '2026-01-10T08:00:00.000Z', position: first.position },
-          { version: v2, create_records_by_default: true, previous_value: false, changed_by: 'bob', changed_at: '2026-01-11T08:00:00.000Z', position: second.position },
+          {
+            version: v1,
+            create_records_by_default: false,
+            previous_value: true,
+            changed_by: 'alice',
+            changed_at: '2026-01-10T08:00:00.000Z',
+            position: first.position,
+          },
+          {
+            version: v2,
+            create_records_by_default: true,
+            previous_value: false,
+            changed_by: 'bob',
+            changed_at: '2026-01-11T08:00:00.000Z',
+            position: second.position,
+          },
         ]);
       });
 
@@ -318,11 +433,22 @@ for (const kind of kinds) {
       beforeAll(() => {
         projection = new AnalyticsProjection(db);
       });
-      const COUNTER_COLUMNS = ['setting_version', 'leads_created', 'qualified', 'disqualified', 'accounts_created', 'contacts_created', 'opportunities_created'];
+      const COUNTER_COLUMNS = [
+        'setting_version',
+        'leads_created',
+        'qualified',
+        'disqualified',
+        'accounts_created',
+        'contacts_created',
+        'opportunities_created',
+      ];
       const counters = async (...days: string[]) =>
-        (await db.query(`SELECT * FROM qualification_stats_daily WHERE day IN (${days.map((_, i) => p(i + 1)).join(', ')}) ORDER BY day, lead_source, setting_version, decided_by`, days)).map((r: any) =>
-          normalise(r, [], COUNTER_COLUMNS),
-        );
+        (
+          await db.query(
+            `SELECT * FROM qualification_stats_daily WHERE day IN (${days.map((_, i) => p(i + 1)).join(', ')}) ORDER BY day, lead_source, setting_version, decided_by`,
+            days,
+          )
+        ).map((r: any) => normalise(r, [], COUNTER_COLUMNS));
       const zero = { leads_created: 0, qualified: 0, disqualified: 0, accounts_created: 0, contacts_created: 0, opportunities_created: 0 };
       const qualifiedData = (settingVersion: number, decidedBy: string) => ({
         qualificationId: randomUUID(),
@@ -335,7 +461,13 @@ for (const kind of kinds) {
         lead: ALL_FIELDS,
       });
       const recordCreated = (type: 'AccountCreated' | 'ContactCreated' | 'OpportunityCreated', leadId: string, at: string) =>
-        recorded(`${type.replace('Created', '').toLowerCase()}-${randomUUID()}`, 0, type, { name: 'x', originatingLeadId: leadId, qualificationId: randomUUID() }, at);
+        recorded(
+          `${type.replace('Created', '').toLowerCase()}-${randomUUID()}`,
+          0,
+          type,
+          { name: 'x', originatingLeadId: leadId, qualificationId: randomUUID() },
+          at,
+        );
 
       it('LeadCreated counts a created lead under its day and source, with no setting version or decision', async () => {
         const day = freshDay();
@@ -349,7 +481,9 @@ for (const kind of kinds) {
           { day, lead_source: 'Web', setting_version: -1, decided_by: '', ...zero, leads_created: 1 },
         ]);
         const marks = await db.query(`SELECT * FROM analytics_leads WHERE lead_id = ${p(1)}`, [web.leadId]);
-        expect(marks.map((m: any) => normalise(m, [], ['revision']))).toEqual([{ lead_id: web.leadId, lead_source: 'Web', revision: 0, setting_version: null, decided_by: null }]);
+        expect(marks.map((m: any) => normalise(m, [], ['revision']))).toEqual([
+          { lead_id: web.leadId, lead_source: 'Web', revision: 0, setting_version: null, decided_by: null },
+        ]);
       });
 
       it('LeadQualified counts under the source the lead has then (after LeadUpdated), its setting version and decision', async () => {
@@ -369,17 +503,38 @@ for (const kind of kinds) {
       it('LeadDisqualified counts a disqualification under its day and source', async () => {
         const day = freshDay();
         const lead = leadStream();
-        await apply(projection, [lead.next('LeadCreated', { ...ALL_FIELDS, leadSource: 'Seminar' }, `${day}T10:00:00.000Z`), lead.next('LeadDisqualified', { statusReason: 'Lost' }, `${day}T11:00:00.000Z`)]);
+        await apply(projection, [
+          lead.next('LeadCreated', { ...ALL_FIELDS, leadSource: 'Seminar' }, `${day}T10:00:00.000Z`),
+          lead.next('LeadDisqualified', { statusReason: 'Lost' }, `${day}T11:00:00.000Z`),
+        ]);
         expect(await counters(day)).toEqual([{ day, lead_source: 'Seminar', setting_version: -1, decided_by: '', ...zero, leads_created: 1, disqualified: 1 }]);
       });
 
       it('AccountCreated, ContactCreated and OpportunityCreated count under the originating lead’s source, setting version and decision', async () => {
         const [createdDay, qualifiedDay, recordsDay] = [freshDay(), freshDay(), freshDay()];
         const lead = leadStream();
-        await apply(projection, [lead.next('LeadCreated', { ...ALL_FIELDS, leadSource: 'Web' }, `${createdDay}T10:00:00.000Z`), lead.next('LeadQualified', qualifiedData(2, 'setting'), `${qualifiedDay}T10:00:00.000Z`)]);
-        const records = [recordCreated('AccountCreated', lead.leadId, `${recordsDay}T10:00:00.000Z`), recordCreated('ContactCreated', lead.leadId, `${recordsDay}T10:00:01.000Z`), recordCreated('OpportunityCreated', lead.leadId, `${recordsDay}T10:00:02.000Z`)];
+        await apply(projection, [
+          lead.next('LeadCreated', { ...ALL_FIELDS, leadSource: 'Web' }, `${createdDay}T10:00:00.000Z`),
+          lead.next('LeadQualified', qualifiedData(2, 'setting'), `${qualifiedDay}T10:00:00.000Z`),
+        ]);
+        const records = [
+          recordCreated('AccountCreated', lead.leadId, `${recordsDay}T10:00:00.000Z`),
+          recordCreated('ContactCreated', lead.leadId, `${recordsDay}T10:00:01.000Z`),
+          recordCreated('OpportunityCreated', lead.leadId, `${recordsDay}T10:00:02.000Z`),
+        ];
         await apply(projection, records);
-        expect(await counters(recordsDay)).toEqual([{ day: recordsDay, lead_source: 'Web', setting_version: 2, decided_by: 'setting', ...zero, accounts_created: 1, contacts_created: 1, opportunities_created: 1 }]);
+        expect(await counters(recordsDay)).toEqual([
+          {
+            day: recordsDay,
+            lead_source: 'Web',
+            setting_version: 2,
+            decided_by: 'setting',
+            ...zero,
+            accounts_created: 1,
+            contacts_created: 1,
+            opportunities_created: 1,
+          },
+        ]);
         const ids = records.map((r) => r.streamId.slice(r.streamId.indexOf('-') + 1));
         const counted = await db.query(`SELECT record_id FROM analytics_records WHERE record_id IN (${p(1)}, ${p(2)}, ${p(3)})`, ids);
         expect(counted.map((r: any) => r.record_id).sort()).toEqual([...ids].sort());
@@ -407,7 +562,10 @@ for (const kind of kinds) {
           lead.next('LeadReactivated', {}, `${day}T10:40:00.000Z`),
           lead.next('LeadQualified', qualifiedData(3, 'salesperson'), `${day}T11:00:00.000Z`),
         ];
-        const records = [recordCreated('ContactCreated', lead.leadId, `${day}T12:00:00.000Z`), recordCreated('OpportunityCreated', lead.leadId, `${day}T12:00:00.000Z`)];
+        const records = [
+          recordCreated('ContactCreated', lead.leadId, `${day}T12:00:00.000Z`),
+          recordCreated('OpportunityCreated', lead.leadId, `${day}T12:00:00.000Z`),
+        ];
         await apply(projection, [...events, ...records]);
         const before = await counters(day);
         for (const event of [...events, ...records]) await apply(projection, [event]);
@@ -430,8 +588,19 @@ for (const kind of kinds) {
         const analytics = new AnalyticsProjection(db);
         const created = lead.next('LeadCreated', ALL_FIELDS, `${day}T10:00:00.000Z`);
         await apply(leadDetails, [created]);
-        await apply(analytics, [created, recorded(`account-${randomUUID()}`, 0, 'AccountCreated', { originatingLeadId: lead.leadId, qualificationId: randomUUID() }, `${day}T11:00:00.000Z`)]);
-        await apply(settingHistory, [recorded('settings-qualify-lead', 999, 'QualifyLeadSettingUpdated', { createRecordsByDefault: false, previousValue: true, version: 1000 }, `${day}T10:00:00.000Z`)]);
+        await apply(analytics, [
+          created,
+          recorded(`account-${randomUUID()}`, 0, 'AccountCreated', { originatingLeadId: lead.leadId, qualificationId: randomUUID() }, `${day}T11:00:00.000Z`),
+        ]);
+        await apply(settingHistory, [
+          recorded(
+            'settings-qualify-lead',
+            999,
+            'QualifyLeadSettingUpdated',
+            { createRecordsByDefault: false, previousValue: true, version: 1000 },
+            `${day}T10:00:00.000Z`,
+          ),
+        ]);
         const count = async (table: string) => Number((await db.query(`SELECT COUNT(*) AS n FROM ${table}`))[0].n);
         const tables = ['lead_details', 'qualify_setting_history', 'qualification_stats_daily', 'analytics_leads', 'analytics_records'];
         for (const table of tables) expect(await count(table)).toBeGreaterThan(0);

@@ -22,16 +22,16 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
+    else if (c === ',') (row.push(cell), (cell = ''));
     else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
+      (row.push(cell), rows.push(row), (row = []), (cell = ''), i++);
     } else cell += c;
   }
-  if (cell || row.length) row.push(cell), rows.push(row);
+  if (cell || row.length) (row.push(cell), rows.push(row));
   return rows;
 }
 
@@ -89,7 +89,17 @@ for (const kind of kinds) {
         events.push(
           event(
             'LeadQualified',
-            { leadId: id, qualificationId: randomUUID(), plan: NO_RECORDS, decidedBy, settingVersion: seed.settingVersion ?? 0, createRecordsByDefault: decidedBy === 'setting', qualifiedBy: 'seeder', qualifiedAt: seed.qualifiedAt, lead: fields },
+            {
+              leadId: id,
+              qualificationId: randomUUID(),
+              plan: NO_RECORDS,
+              decidedBy,
+              settingVersion: seed.settingVersion ?? 0,
+              createRecordsByDefault: decidedBy === 'setting',
+              qualifiedBy: 'seeder',
+              qualifiedAt: seed.qualifiedAt,
+              lead: fields,
+            },
             seed.qualifiedAt,
           ),
         );
@@ -102,7 +112,11 @@ for (const kind of kinds) {
     async function seedRecord(type: 'AccountCreated' | 'ContactCreated' | 'OpportunityCreated', leadId: string, at: string): Promise<string> {
       const id = randomUUID();
       const stream = `${type.replace('Created', '').toLowerCase()}-${id}`;
-      const { position } = await store.appendToStream(stream, [event(type, { id, name: 'Seeded', lastName: 'Seed', originatingLeadId: leadId, qualificationId: randomUUID() }, at)], { expectedRevision: ANY });
+      const { position } = await store.appendToStream(
+        stream,
+        [event(type, { id, name: 'Seeded', lastName: 'Seed', originatingLeadId: leadId, qualificationId: randomUUID() }, at)],
+        { expectedRevision: ANY },
+      );
       return position;
     }
 
@@ -141,7 +155,11 @@ for (const kind of kinds) {
         ];
         for (const url of urls) {
           const res = await get(url);
-          expect({ url, status: res.status, position: res.headers['x-projection-position'] }).toEqual({ url, status: 200, position: expect.stringMatching(POSITION) });
+          expect({ url, status: res.status, position: res.headers['x-projection-position'] }).toEqual({
+            url,
+            status: 200,
+            position: expect.stringMatching(POSITION),
+          });
         }
         const csv = await get('/leads?limit=1', 'analyst', { accept: 'text/csv' });
         expect(csv.headers['x-projection-position']).toMatch(POSITION);
@@ -167,7 +185,11 @@ for (const kind of kinds) {
         const qualified = await seedLead({ fields: { companyName: token }, qualifiedAt: '2001-01-02T10:00:00.000Z' });
         const disqualified = await seedLead({ fields: { companyName: token }, disqualifiedAt: '2001-01-02T10:00:00.000Z' });
         const min = lastOf([open.position, qualified.position, disqualified.position]);
-        for (const [status, expected] of [['Open', open.id], ['Qualified', qualified.id], ['Disqualified', disqualified.id]]) {
+        for (const [status, expected] of [
+          ['Open', open.id],
+          ['Qualified', qualified.id],
+          ['Disqualified', disqualified.id],
+        ]) {
           const res = await get(`/leads?q=${token}&status=${status}&minPosition=${min}`);
           expect({ status, ids: ids(res), statuses: res.body.items.map((l: any) => l.status) }).toEqual({ status, ids: [expected], statuses: [status] });
         }
@@ -206,7 +228,8 @@ for (const kind of kinds) {
       it('createdFrom is inclusive, createdTo exclusive, offsets are honoured', async () => {
         const token = freshToken();
         const seeded = [];
-        for (const day of ['2001-05-01', '2001-05-02', '2001-05-03']) seeded.push(await seedLead({ fields: { companyName: token }, createdAt: `${day}T10:00:00.000Z` }));
+        for (const day of ['2001-05-01', '2001-05-02', '2001-05-03'])
+          seeded.push(await seedLead({ fields: { companyName: token }, createdAt: `${day}T10:00:00.000Z` }));
         const min = lastOf(seeded.map((s) => s.position));
         const query = async (filter: string) => ids(await get(`/leads?q=${token}&sort=createdAt&${filter}&minPosition=${min}`));
         expect(await query('createdFrom=2001-05-02T10:00:00.000Z&createdTo=2001-05-03T10:00:00.000Z')).toEqual([seeded[1].id]);
@@ -228,10 +251,22 @@ for (const kind of kinds) {
 
       it('sorts by createdAt, updatedAt, lastName and topic, either way (default: newest first)', async () => {
         const token = freshToken();
-        const a = await seedLead({ fields: { companyName: token, lastName: 'Brown', topic: 'Delta' }, createdAt: '2001-07-01T10:00:00.000Z', updatedAt: '2001-07-09T10:00:00.000Z' });
-        const b = await seedLead({ fields: { companyName: token, lastName: 'Adams', topic: 'Charlie' }, createdAt: '2001-07-02T10:00:00.000Z', updatedAt: '2001-07-08T10:00:00.000Z' });
+        const a = await seedLead({
+          fields: { companyName: token, lastName: 'Brown', topic: 'Delta' },
+          createdAt: '2001-07-01T10:00:00.000Z',
+          updatedAt: '2001-07-09T10:00:00.000Z',
+        });
+        const b = await seedLead({
+          fields: { companyName: token, lastName: 'Adams', topic: 'Charlie' },
+          createdAt: '2001-07-02T10:00:00.000Z',
+          updatedAt: '2001-07-08T10:00:00.000Z',
+        });
         const c = await seedLead({ fields: { companyName: token, lastName: 'Davis', topic: 'Alpha' }, createdAt: '2001-07-03T10:00:00.000Z' });
-        const d = await seedLead({ fields: { companyName: token, lastName: 'Clark', topic: 'Bravo' }, createdAt: '2001-07-04T10:00:00.000Z', updatedAt: '2001-07-10T10:00:00.000Z' });
+        const d = await seedLead({
+          fields: { companyName: token, lastName: 'Clark', topic: 'Bravo' },
+          createdAt: '2001-07-04T10:00:00.000Z',
+          updatedAt: '2001-07-10T10:00:00.000Z',
+        });
         const min = lastOf([a, b, c, d].map((s) => s.position));
         const sorted = async (sort?: string) => ids(await get(`/leads?q=${token}${sort ? `&sort=${sort}` : ''}&minPosition=${min}`));
         const expected: Record<string, string[]> = {
@@ -247,12 +282,19 @@ for (const kind of kinds) {
         expect(await sorted()).toEqual([d.id, c.id, b.id, a.id]);
       });
 
-      it.each([['status=Lost'], ['leadSource=Radio'], ['rating=Lukewarm'], ['createdFrom=yesterday'], ['qualifiedTo=2001-13-45'], ['createdTo=2001-W05'], ['qualifiedFrom=20010301'], ['sort=email'], ['q=' + 'x'.repeat(101)]])(
-        'a bad filter (%s): 400 VALIDATION_FAILED',
-        async (filter) => {
-          expectProblem(await get(`/leads?${filter}`), 400, 'VALIDATION_FAILED');
-        },
-      );
+      it.each([
+        ['status=Lost'],
+        ['leadSource=Radio'],
+        ['rating=Lukewarm'],
+        ['createdFrom=yesterday'],
+        ['qualifiedTo=2001-13-45'],
+        ['createdTo=2001-W05'],
+        ['qualifiedFrom=20010301'],
+        ['sort=email'],
+        ['q=' + 'x'.repeat(101)],
+      ])('a bad filter (%s): 400 VALIDATION_FAILED', async (filter) => {
+        expectProblem(await get(`/leads?${filter}`), 400, 'VALIDATION_FAILED');
+      });
     });
 
     describe('GET /leads pagination', () => {
@@ -283,7 +325,15 @@ for (const kind of kinds) {
         const token = freshToken();
         const seeded: { id: string; position: string; createdAt: string }[] = [];
         // Three leads share a creation time: the id decides between them.
-        const times = ['2001-08-01T10:00:00.000Z', '2001-08-02T10:00:00.000Z', '2001-08-02T10:00:00.000Z', '2001-08-02T10:00:00.000Z', '2001-08-03T10:00:00.000Z', '2001-08-04T10:00:00.000Z', '2001-08-05T10:00:00.000Z'];
+        const times = [
+          '2001-08-01T10:00:00.000Z',
+          '2001-08-02T10:00:00.000Z',
+          '2001-08-02T10:00:00.000Z',
+          '2001-08-02T10:00:00.000Z',
+          '2001-08-03T10:00:00.000Z',
+          '2001-08-04T10:00:00.000Z',
+          '2001-08-05T10:00:00.000Z',
+        ];
         for (const createdAt of times) seeded.push({ ...(await seedLead({ fields: { companyName: token }, createdAt })), createdAt });
         const min = lastOf(seeded.map((s) => s.position));
         for (const sort of ['createdAt', '-createdAt']) {
@@ -357,7 +407,10 @@ for (const kind of kinds) {
     describe('GET /leads/:id', () => {
       it('after qualify: status Qualified and the qualification block of the decision, conversion pending until the saga completes it', async () => {
         const { id } = await createLead({ companyName: `Acme ${randomUUID()}`, email: `${randomUUID()}@example.com`, leadSource: 'Web' });
-        const qualified = await t.request('POST', `/leads/${id}/qualify`, { as: 'salesperson', body: { createAccount: true, createContact: true, createOpportunity: true, ignoreDuplicates: true } });
+        const qualified = await t.request('POST', `/leads/${id}/qualify`, {
+          as: 'salesperson',
+          body: { createAccount: true, createContact: true, createOpportunity: true, ignoreDuplicates: true },
+        });
         expect(qualified.status).toBe(202);
         const res = await get(`/leads/${id}?minPosition=${qualified.body.position}`);
         expect(res.status).toBe(200);
@@ -382,14 +435,36 @@ for (const kind of kinds) {
           const lead = (await get(`/leads/${id}`)).body;
           return lead.qualification.conversion === 'completed' && lead;
         }, 'the conversion to complete');
-        expect(completed.qualification).toMatchObject({ accountId: qualified.body.plan.account.id, contactId: qualified.body.plan.contact.id, opportunityId: qualified.body.plan.opportunity.id });
+        expect(completed.qualification).toMatchObject({
+          accountId: qualified.body.plan.account.id,
+          contactId: qualified.body.plan.contact.id,
+          opportunityId: qualified.body.plan.opportunity.id,
+        });
       });
 
       it('an open lead has every field, status Open/New, version 0 and qualification null', async () => {
-        const fields = { topic: 'Vans', firstName: 'Ann', lastName: 'Lee', companyName: 'Lee & Co', email: 'ann@lee.example', leadSource: 'Seminar', rating: 'Warm', budgetAmount: 1000.5 };
+        const fields = {
+          topic: 'Vans',
+          firstName: 'Ann',
+          lastName: 'Lee',
+          companyName: 'Lee & Co',
+          email: 'ann@lee.example',
+          leadSource: 'Seminar',
+          rating: 'Warm',
+          budgetAmount: 1000.5,
+        };
         const { id, position } = await createLead(fields);
         const res = await get(`/leads/${id}?minPosition=${position}`, 'salesperson');
-        expect(res.body).toMatchObject({ id, ...fields, jobTitle: null, status: 'Open', statusReason: 'New', version: 0, createdBy: 'user-salesperson', qualification: null });
+        expect(res.body).toMatchObject({
+          id,
+          ...fields,
+          jobTitle: null,
+          status: 'Open',
+          statusReason: 'New',
+          version: 0,
+          createdBy: 'user-salesperson',
+          qualification: null,
+        });
         expect(res.body.createdAt).toBe(res.body.updatedAt);
       });
 
@@ -461,8 +536,20 @@ for (const kind of kinds) {
         const items = history.body.items;
         expect(items.map((c: any) => c.version)).toEqual(Array.from({ length: second.version }, (_, i) => i + 1));
         expect(items.slice(-2)).toEqual([
-          { version: first.version, createRecordsByDefault: !start.createRecordsByDefault, previousValue: start.createRecordsByDefault, changedBy: sub, changedAt: first.updatedAt },
-          { version: second.version, createRecordsByDefault: start.createRecordsByDefault, previousValue: !start.createRecordsByDefault, changedBy: sub, changedAt: second.updatedAt },
+          {
+            version: first.version,
+            createRecordsByDefault: !start.createRecordsByDefault,
+            previousValue: start.createRecordsByDefault,
+            changedBy: sub,
+            changedAt: first.updatedAt,
+          },
+          {
+            version: second.version,
+            createRecordsByDefault: start.createRecordsByDefault,
+            previousValue: !start.createRecordsByDefault,
+            changedBy: sub,
+            changedAt: second.updatedAt,
+          },
         ]);
 
         const asOf = async (at: string) => (await get(`/settings/qualify-lead/as-of?at=${encodeURIComponent(at)}&minPosition=${second.position}`)).body;
@@ -474,9 +561,12 @@ for (const kind of kinds) {
         expect(await asOf(new Date(Date.now() + 86_400_000).toISOString())).toMatchObject({ version: second.version });
       });
 
-      it.each([['at=yesterday'], ['at=2020-02-30T00:00:00Z'], ['at=2020-W05'], ['']])('as-of with a bad or missing time (%s): 400 VALIDATION_FAILED', async (query) => {
-        expectProblem(await get(`/settings/qualify-lead/as-of?${query}`), 400, 'VALIDATION_FAILED');
-      });
+      it.each([['at=yesterday'], ['at=2020-02-30T00:00:00Z'], ['at=2020-W05'], ['']])(
+        'as-of with a bad or missing time (%s): 400 VALIDATION_FAILED',
+        async (query) => {
+          expectProblem(await get(`/settings/qualify-lead/as-of?${query}`), 400, 'VALIDATION_FAILED');
+        },
+      );
     });
 
     describe('GET /analytics/qualifications', () => {
@@ -492,12 +582,30 @@ for (const kind of kinds) {
       const range = 'from=2003-03-01&to=2003-05-01';
       beforeAll(async () => {
         const positions: string[] = [];
-        const l1 = await seedLead({ fields: { leadSource: 'Web' }, createdAt: '2003-03-03T09:00:00.000Z', qualifiedAt: '2003-03-04T09:00:00.000Z', settingVersion: 1, decidedBy: 'setting' });
-        for (const type of ['AccountCreated', 'ContactCreated', 'OpportunityCreated'] as const) positions.push(await seedRecord(type, l1.id, '2003-03-04T09:00:01.000Z'));
+        const l1 = await seedLead({
+          fields: { leadSource: 'Web' },
+          createdAt: '2003-03-03T09:00:00.000Z',
+          qualifiedAt: '2003-03-04T09:00:00.000Z',
+          settingVersion: 1,
+          decidedBy: 'setting',
+        });
+        for (const type of ['AccountCreated', 'ContactCreated', 'OpportunityCreated'] as const)
+          positions.push(await seedRecord(type, l1.id, '2003-03-04T09:00:01.000Z'));
         const l2 = await seedLead({ fields: { leadSource: 'Web' }, createdAt: '2003-03-03T23:59:59.999Z', disqualifiedAt: '2003-03-05T00:00:00.000Z' });
-        const l3 = await seedLead({ fields: { leadSource: 'Partner' }, createdAt: '2003-03-09T12:00:00.000Z', qualifiedAt: '2003-03-10T12:00:00.000Z', settingVersion: 2, decidedBy: 'salesperson' });
+        const l3 = await seedLead({
+          fields: { leadSource: 'Partner' },
+          createdAt: '2003-03-09T12:00:00.000Z',
+          qualifiedAt: '2003-03-10T12:00:00.000Z',
+          settingVersion: 2,
+          decidedBy: 'salesperson',
+        });
         positions.push(await seedRecord('ContactCreated', l3.id, '2003-03-10T12:00:01.000Z'));
-        const l4 = await seedLead({ createdAt: '2003-04-01T08:00:00.000Z', qualifiedAt: '2003-04-02T08:00:00.000Z', settingVersion: 2, decidedBy: 'salesperson' });
+        const l4 = await seedLead({
+          createdAt: '2003-04-01T08:00:00.000Z',
+          qualifiedAt: '2003-04-02T08:00:00.000Z',
+          settingVersion: 2,
+          decidedBy: 'salesperson',
+        });
         const l5 = await seedLead({ fields: { leadSource: 'Partner' }, createdAt: '2003-04-01T09:00:00.000Z', disqualifiedAt: '2003-04-01T10:00:00.000Z' });
         min = lastOf([...positions, l1.position, l2.position, l3.position, l4.position, l5.position]);
       });
@@ -514,18 +622,45 @@ for (const kind of kinds) {
           { ...zero, group: '2003-04-02', qualified: 1, qualificationRate: 1 },
         ],
         week: [
-          { group: '2003-03-03', leadsCreated: 3, qualified: 1, disqualified: 1, accountsCreated: 1, contactsCreated: 1, opportunitiesCreated: 1, qualificationRate: 0.5 },
+          {
+            group: '2003-03-03',
+            leadsCreated: 3,
+            qualified: 1,
+            disqualified: 1,
+            accountsCreated: 1,
+            contactsCreated: 1,
+            opportunitiesCreated: 1,
+            qualificationRate: 0.5,
+          },
           { ...zero, group: '2003-03-10', qualified: 1, contactsCreated: 1, qualificationRate: 1 },
           { ...zero, group: '2003-03-31', leadsCreated: 2, qualified: 1, disqualified: 1, qualificationRate: 0.5 },
         ],
         month: [
-          { group: '2003-03', leadsCreated: 3, qualified: 2, disqualified: 1, accountsCreated: 1, contactsCreated: 2, opportunitiesCreated: 1, qualificationRate: 0.6667 },
+          {
+            group: '2003-03',
+            leadsCreated: 3,
+            qualified: 2,
+            disqualified: 1,
+            accountsCreated: 1,
+            contactsCreated: 2,
+            opportunitiesCreated: 1,
+            qualificationRate: 0.6667,
+          },
           { ...zero, group: '2003-04', leadsCreated: 2, qualified: 1, disqualified: 1, qualificationRate: 0.5 },
         ],
         leadSource: [
           { ...zero, group: null, leadsCreated: 1, qualified: 1, qualificationRate: 1 },
           { ...zero, group: 'Partner', leadsCreated: 2, qualified: 1, disqualified: 1, contactsCreated: 1, qualificationRate: 0.5 },
-          { group: 'Web', leadsCreated: 2, qualified: 1, disqualified: 1, accountsCreated: 1, contactsCreated: 1, opportunitiesCreated: 1, qualificationRate: 0.5 },
+          {
+            group: 'Web',
+            leadsCreated: 2,
+            qualified: 1,
+            disqualified: 1,
+            accountsCreated: 1,
+            contactsCreated: 1,
+            opportunitiesCreated: 1,
+            qualificationRate: 0.5,
+          },
         ],
         settingVersion: [
           { ...zero, group: null, leadsCreated: 5, disqualified: 2, qualificationRate: 0 },
@@ -580,7 +715,9 @@ for (const kind of kinds) {
     describe('CSV export of GET /leads', () => {
       it('Accept: text/csv streams a header row and one line per matching lead, across pages of 500', async () => {
         const token = freshToken();
-        const leads = await Promise.all(Array.from({ length: 503 }, (_, i) => seedLead({ fields: { companyName: `${token} ${i}`, lastName: i === 0 ? 'O"Brien, Jr' : `Lead${i}` } })));
+        const leads = await Promise.all(
+          Array.from({ length: 503 }, (_, i) => seedLead({ fields: { companyName: `${token} ${i}`, lastName: i === 0 ? 'O"Brien, Jr' : `Lead${i}` } })),
+        );
         const seeded = leads.map((l) => l.id);
         const min = lastOf(leads.map((l) => l.position));
         const res = await get(`/leads?q=${token}&minPosition=${min}`, 'analyst', { accept: 'text/csv' });
@@ -594,8 +731,22 @@ for (const kind of kinds) {
 
       it('prefixes with a quote every cell a spreadsheet would read as a formula, and nothing else', async () => {
         const token = freshToken();
-        const formulas = ['=1+1', '+1+1', '-1+1', '@SUM(A1)', ';=1+1', ' =1+1', '\t=1+1', '\n=1+1', '\r\n=1', '\uff1d1+1', '\uff0b1', '\u3000=1+1', '\u00a0=1+1'];
-        const plain = ['-42', '3.5', 'Contoso; Ltd', 'a=b', 'O\'Brien'];
+        const formulas = [
+          '=1+1',
+          '+1+1',
+          '-1+1',
+          '@SUM(A1)',
+          ';=1+1',
+          ' =1+1',
+          '\t=1+1',
+          '\n=1+1',
+          '\r\n=1',
+          '\uff1d1+1',
+          '\uff0b1',
+          '\u3000=1+1',
+          '\u00a0=1+1',
+        ];
+        const plain = ['-42', '3.5', 'Contoso; Ltd', 'a=b', "O'Brien"];
         const seeded = await Promise.all([...formulas, ...plain].map((topic) => seedLead({ fields: { companyName: token, topic } })));
         const res = await get(`/leads?q=${token}&minPosition=${lastOf(seeded.map((l) => l.position))}`, 'analyst', { accept: 'text/csv' });
         const topics = Object.fromEntries(csvRecords(res.text).map((r) => [r.id, r.topic]));
@@ -607,10 +758,22 @@ for (const kind of kinds) {
         const token = freshToken();
         const seeded = await Promise.all([0, 1, 2].map((i) => seedLead({ fields: { companyName: `${token} ${i}` } })));
         const min = lastOf(seeded.map((l) => l.position));
-        for (const path of [`/leads?q=${token}&minPosition=${min}`, `/accounts?minPosition=${min}`, `/contacts?minPosition=${min}`, `/opportunities?minPosition=${min}`, `/analytics/qualifications?groupBy=leadSource&minPosition=${min}`]) {
+        for (const path of [
+          `/leads?q=${token}&minPosition=${min}`,
+          `/accounts?minPosition=${min}`,
+          `/contacts?minPosition=${min}`,
+          `/opportunities?minPosition=${min}`,
+          `/analytics/qualifications?groupBy=leadSource&minPosition=${min}`,
+        ]) {
           const byHeader = await get(path, 'analyst', { accept: 'text/csv' });
           const byLink = await get(`${path}&format=csv`);
-          expect({ path, status: byLink.status, type: byLink.headers['content-type'], disposition: byLink.headers['content-disposition'], text: byLink.text }).toEqual({
+          expect({
+            path,
+            status: byLink.status,
+            type: byLink.headers['content-type'],
+            disposition: byLink.headers['content-disposition'],
+            text: byLink.text,
+          }).toEqual({
             path,
             status: 200,
             type: expect.stringMatching(/^text\/csv/),
@@ -620,7 +783,11 @@ for (const kind of kinds) {
           const json = await get(`${path}&format=json`, 'analyst', { accept: 'text/csv' });
           expect({ path, type: json.headers['content-type'] }).toEqual({ path, type: expect.stringMatching(/^application\/json/) });
         }
-        expect(csvRecords((await get(`/leads?q=${token}&minPosition=${min}&format=csv`)).text).map((r) => r.id).sort()).toEqual(seeded.map((l) => l.id).sort());
+        expect(
+          csvRecords((await get(`/leads?q=${token}&minPosition=${min}&format=csv`)).text)
+            .map((r) => r.id)
+            .sort(),
+        ).toEqual(seeded.map((l) => l.id).sort());
         expectProblem(await get(`/leads?format=xml`), 400, 'VALIDATION_FAILED');
       });
 
@@ -637,11 +804,18 @@ for (const kind of kinds) {
     });
 
     describe('who may read', () => {
-      const reads = ['/leads', '/settings/qualify-lead/history', '/settings/qualify-lead/as-of?at=2020-01-01T00:00:00Z', '/analytics/qualifications', '/projections'];
+      const reads = [
+        '/leads',
+        '/settings/qualify-lead/history',
+        '/settings/qualify-lead/as-of?at=2020-01-01T00:00:00Z',
+        '/analytics/qualifications',
+        '/projections',
+      ];
 
       it.each(['analyst', 'salesperson'])('%s may read every query', async (role) => {
         const { id } = await createLead();
-        for (const url of [...reads, `/leads/${id}`, `/leads/${id}/history`]) expect({ url, status: (await get(url, role)).status }).toEqual({ url, status: 200 });
+        for (const url of [...reads, `/leads/${id}`, `/leads/${id}/history`])
+          expect({ url, status: (await get(url, role)).status }).toEqual({ url, status: 200 });
       });
 
       it('no token: 401 on every query', async () => {

@@ -67,7 +67,12 @@ for (const kind of kinds) {
 
     /** A query of the projection, waiting (minPosition) until it has processed `position`. */
     const caughtUp = async (name: string, position: string) => {
-      const url = ({ [LEAD_DETAILS]: '/leads?limit=1', [SETTING_HISTORY]: '/settings/qualify-lead/history', [ANALYTICS]: '/analytics/qualifications' } as Record<string, string>)[name];
+      const url = (
+        { [LEAD_DETAILS]: '/leads?limit=1', [SETTING_HISTORY]: '/settings/qualify-lead/history', [ANALYTICS]: '/analytics/qualifications' } as Record<
+          string,
+          string
+        >
+      )[name];
       const res = await eventually(async () => {
         const r = await get(`${url}${url.includes('?') ? '&' : '?'}minPosition=${position}`);
         return r.status !== 503 && r;
@@ -81,7 +86,7 @@ for (const kind of kinds) {
       const scratchDb = await openDatabase(scratch.config, READ_MODEL_ENTITIES);
       try {
         const projection = PROJECTIONS[name].make(scratchDb);
-        for (let after = START; ; ) {
+        for (let after = START; ;) {
           const batch = await store.readAll(after, 500);
           if (!batch.length) break;
           const relevant = batch.filter((e) => projection.eventTypes!.includes(e.type));
@@ -102,11 +107,21 @@ for (const kind of kinds) {
         const id = randomUUID();
         const created = await t.request('POST', '/leads', {
           as: 'salesperson',
-          body: { id, topic: `Deal ${i}`, lastName: `Lead${i}`, companyName: `Co ${randomUUID()}`, email: `${randomUUID()}@example.com`, leadSource: i % 2 ? 'Web' : 'Partner' },
+          body: {
+            id,
+            topic: `Deal ${i}`,
+            lastName: `Lead${i}`,
+            companyName: `Co ${randomUUID()}`,
+            email: `${randomUUID()}@example.com`,
+            leadSource: i % 2 ? 'Web' : 'Partner',
+          },
         });
         expect(created.status).toBe(201);
         if (i % 3 === 0) {
-          const res = await t.request('POST', `/leads/${id}/qualify`, { as: 'salesperson', body: { createAccount: true, createContact: true, createOpportunity: true, ignoreDuplicates: true } });
+          const res = await t.request('POST', `/leads/${id}/qualify`, {
+            as: 'salesperson',
+            body: { createAccount: true, createContact: true, createOpportunity: true, ignoreDuplicates: true },
+          });
           expect(res.status).toBe(202);
         } else if (i % 3 === 1) {
           expect((await t.request('POST', `/leads/${id}/disqualify`, { as: 'salesperson', body: { statusReason: 'Lost' } })).status).toBe(200);
@@ -199,7 +214,11 @@ for (const kind of kinds) {
         const readUntilRebuilt = async () => {
           while (!rebuilt) {
             const res = await get(reader.url(token, day));
-            answers.push(res.status === 200 ? { status: 200, count: reader.count(res) } : { status: res.status, code: res.body.code, retryAfter: res.headers['retry-after'] });
+            answers.push(
+              res.status === 200
+                ? { status: 200, count: reader.count(res) }
+                : { status: res.status, code: res.body.code, retryAfter: res.headers['retry-after'] },
+            );
           }
         };
         // Readers run before, during and after the rebuild; how many meet it half-way depends on
@@ -213,7 +232,9 @@ for (const kind of kinds) {
           await Promise.all(readers);
         }
 
-        const wrong = answers.filter((a) => !(a.status === 200 && a.count === 300) && !(a.status === 503 && a.code === 'PROJECTION_REBUILDING' && Number(a.retryAfter) > 0));
+        const wrong = answers.filter(
+          (a) => !(a.status === 200 && a.count === 300) && !(a.status === 503 && a.code === 'PROJECTION_REBUILDING' && Number(a.retryAfter) > 0),
+        );
         expect(answers.length).toBeGreaterThan(0);
         expect(wrong).toEqual([]);
         const after = await get(reader.url(token, day));
@@ -230,7 +251,13 @@ for (const kind of kinds) {
         expect(list.status).toBe(200);
         const byName = Object.fromEntries(list.body.items.map((p: any) => [p.name, p]));
         for (const name of [...NAMES, 'lead-conversion']) {
-          expect(byName[name]).toMatchObject({ name, checkpoint: expect.stringMatching(POSITION), lag: expect.stringMatching(POSITION), status: expect.any(String), deadLetters: expect.any(Number) });
+          expect(byName[name]).toMatchObject({
+            name,
+            checkpoint: expect.stringMatching(POSITION),
+            lag: expect.stringMatching(POSITION),
+            status: expect.any(String),
+            deadLetters: expect.any(Number),
+          });
         }
         for (const name of NAMES) {
           expect(byName[name]).toMatchObject({ kind: 'projection', checkpoint: head, lag: '0', status: 'running', deadLetters: 0 });
@@ -244,7 +271,10 @@ for (const kind of kinds) {
         // Whichever the moment of the read: rebuilding below the target, running once there.
         expect(comparePositions(during.checkpoint, target) < 0 ? during.status : 'rebuilding').toBe('rebuilding');
         await caughtUp(SETTING_HISTORY, target);
-        await eventually(async () => (await get('/projections')).body.items.find((p: any) => p.name === SETTING_HISTORY).status === 'running', 'status running');
+        await eventually(
+          async () => (await get('/projections')).body.items.find((p: any) => p.name === SETTING_HISTORY).status === 'running',
+          'status running',
+        );
       });
 
       it('an unknown projection: 404 NOT_FOUND', async () => {

@@ -51,7 +51,11 @@ for (const kind of kinds) {
     async function seed(type: 'AccountCreated' | 'ContactCreated', data: Record<string, unknown>): Promise<string> {
       const id = randomUUID();
       const stream = `${type === 'AccountCreated' ? 'account' : 'contact'}-${id}`;
-      const { position } = await store.appendToStream(stream, [newEvent(type, { id, originatingLeadId: randomUUID(), qualificationId: randomUUID(), ...data })], { expectedRevision: ANY });
+      const { position } = await store.appendToStream(
+        stream,
+        [newEvent(type, { id, originatingLeadId: randomUUID(), qualificationId: randomUUID(), ...data })],
+        { expectedRevision: ANY },
+      );
       if (comparePositions(position, last) > 0) last = position;
       return id;
     }
@@ -136,7 +140,10 @@ for (const kind of kinds) {
         contacts.push(await contact('A', 'Z', `${T}mail${i}@example.com`));
         contacts.push(await contact(`${T}x${i}`, `${T}x${i}`, `${T}x${i}@example.com`));
       }
-      for (const [path, count] of [[`/accounts?q=${T}`, accounts.length], [`/contacts?q=${T}`, contacts.length]] as const) {
+      for (const [path, count] of [
+        [`/accounts?q=${T}`, accounts.length],
+        [`/contacts?q=${T}`, contacts.length],
+      ] as const) {
         const whole = ids(await get(`${path}&limit=500`));
         expect(whole).toHaveLength(count);
         expect(new Set(whole).size).toBe(count);
@@ -213,7 +220,7 @@ async function explain(db: Database, sql: string, params: unknown[]): Promise<st
 }
 
 describe.each(kinds.filter((k) => k.available && k.name !== 'sqlite-memory'))('the search-keys migration on a database of release 447e3e8 ($name)', (kind) => {
-  it('fills the contacts\' name keys and collapses the white space of old account keys, with the code the projection uses', async () => {
+  it("fills the contacts' name keys and collapses the white space of old account keys, with the code the projection uses", async () => {
     const db = await restoreRelease(kind, '447e3e8');
     try {
       // Rows as that release wrote them: its account key was lower(trim(name)).

@@ -37,7 +37,11 @@ describe('request logs at the default LOG_LEVEL', () => {
     const send = (method: string, path: string, correlationId: string, body?: unknown, auth = true) =>
       fetch(service.baseUrl + path, {
         method,
-        headers: { 'x-correlation-id': correlationId, ...(auth ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          'x-correlation-id': correlationId,
+          ...(auth ? { authorization: `Bearer ${token}` } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         body: body ? JSON.stringify(body) : undefined,
       });
     const before = requestLines(service).length;
@@ -55,7 +59,9 @@ describe('request logs at the default LOG_LEVEL', () => {
     }, 'four request lines');
     const byId = Object.fromEntries(lines.map((line) => [line.correlationId, line]));
     expect(lines.map((l) => l.correlationId).sort()).toEqual(['log-anonymous', 'log-create', 'log-missing', 'log-read']);
-    expect(byId['log-create']).toEqual(expect.objectContaining({ level: 30, method: 'POST', route: '/leads', status: 201, durationMs: expect.any(Number), userId: 'sally' }));
+    expect(byId['log-create']).toEqual(
+      expect.objectContaining({ level: 30, method: 'POST', route: '/leads', status: 201, durationMs: expect.any(Number), userId: 'sally' }),
+    );
     expect(byId['log-read']).toEqual(expect.objectContaining({ method: 'GET', route: '/leads/:id', userId: 'sally' }));
     expect(byId['log-anonymous']).toEqual(expect.objectContaining({ route: '/leads', status: 401, userId: null }));
     expect(byId['log-missing']).toEqual(expect.objectContaining({ status: 404, route: null }));

@@ -15,7 +15,9 @@ const KINDS = ['account', 'contact', 'opportunity'] as const;
 type Kind = (typeof KINDS)[number];
 const COLLECTION: Record<Kind, string> = { account: 'accounts', contact: 'contacts', opportunity: 'opportunities' };
 const allThree = { createAccount: true, createContact: true, createOpportunity: true };
-const combinations = [true, false].flatMap((account) => [true, false].flatMap((contact) => [true, false].map((opportunity) => ({ account, contact, opportunity }))));
+const combinations = [true, false].flatMap((account) =>
+  [true, false].flatMap((contact) => [true, false].map((opportunity) => ({ account, contact, opportunity }))),
+);
 
 function expectProblem(res: Response, status: number, code: string): void {
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -42,7 +44,11 @@ for (const kind of kinds) {
       const id = randomUUID();
       const tag = id.slice(0, 8);
       // No leadSource/rating unless the test gives them: the saga does not map them.
-      const { leadSource: _s, rating: _r, ...lead } = aFullLead({ topic: `Fleet renewal ${tag}`, companyName: `Acme ${tag}`, email: `jane.${tag}@acme.example` });
+      const {
+        leadSource: _s,
+        rating: _r,
+        ...lead
+      } = aFullLead({ topic: `Fleet renewal ${tag}`, companyName: `Acme ${tag}`, email: `jane.${tag}@acme.example` });
       const body = { id, ...lead, ...fields };
       const res = await t.request('POST', '/leads', { as: 'salesperson', body });
       expect(res.status).toBe(201);
@@ -87,7 +93,8 @@ for (const kind of kinds) {
     }
 
     const idsOf = (records: Record<Kind, any[]>) => Object.fromEntries(KINDS.map((k) => [k, records[k].map((r) => r.id)]));
-    const createdIds = (plan: Record<Kind, { action: string; id: string | null }>) => Object.fromEntries(KINDS.map((k) => [k, plan[k].action === 'create' ? [plan[k].id] : []]));
+    const createdIds = (plan: Record<Kind, { action: string; id: string | null }>) =>
+      Object.fromEntries(KINDS.map((k) => [k, plan[k].action === 'create' ? [plan[k].id] : []]));
 
     async function creationEvents(k: Kind, id: string): Promise<number> {
       return (await store.readStream(`${k}-${id}`)).filter((e) => e.type.endsWith('Created')).length;
@@ -112,14 +119,27 @@ for (const kind of kinds) {
 
         const conversion = await conversionOf(leadId, qualificationId);
         console.log(`qualification → conversion completed visible on GET /leads/:id in ${Date.now() - started} ms`);
-        expect(conversion).toMatchObject({ conversion: 'completed', failureReason: null, accountId: plan.account.id, contactId: plan.contact.id, opportunityId: plan.opportunity.id });
+        expect(conversion).toMatchObject({
+          conversion: 'completed',
+          failureReason: null,
+          accountId: plan.account.id,
+          contactId: plan.contact.id,
+          opportunityId: plan.opportunity.id,
+        });
 
         const records = await recordsOf(leadId);
         expect(idsOf(records)).toEqual(createdIds(plan));
         const [account, contact, opportunity] = [records.account[0], records.contact[0], records.opportunity[0]];
         const address = { street: '1 rue de la Paix', city: 'Paris', stateOrProvince: 'IDF', postalCode: '75002', country: 'France' };
         const origin = { originatingLeadId: leadId, qualificationId };
-        expect(account).toMatchObject({ name: `Acme ${leadId.slice(0, 8)}`, website: 'https://acme.example', telephone: '+33 1 23 45 67 89', ...address, primaryContactId: contact.id, ...origin });
+        expect(account).toMatchObject({
+          name: `Acme ${leadId.slice(0, 8)}`,
+          website: 'https://acme.example',
+          telephone: '+33 1 23 45 67 89',
+          ...address,
+          primaryContactId: contact.id,
+          ...origin,
+        });
         expect(contact).toMatchObject({
           firstName: 'Jane',
           lastName: 'Doe',
@@ -172,14 +192,27 @@ for (const kind of kinds) {
 
       it.each(combinations)('account $account, contact $contact, opportunity $opportunity: exactly that selection is created', async (select) => {
         const leadId = await createLead();
-        const { qualificationId, plan } = await qualified(leadId, { createAccount: select.account, createContact: select.contact, createOpportunity: select.opportunity });
+        const { qualificationId, plan } = await qualified(leadId, {
+          createAccount: select.account,
+          createContact: select.contact,
+          createOpportunity: select.opportunity,
+        });
         for (const k of KINDS) expect(plan[k].action).toBe(select[k] ? 'create' : 'none');
         const conversion = await conversionOf(leadId, qualificationId);
-        expect(conversion).toMatchObject({ conversion: 'completed', accountId: plan.account.id, contactId: plan.contact.id, opportunityId: plan.opportunity.id });
+        expect(conversion).toMatchObject({
+          conversion: 'completed',
+          accountId: plan.account.id,
+          contactId: plan.contact.id,
+          opportunityId: plan.opportunity.id,
+        });
         const records = await recordsOf(leadId);
         expect(idsOf(records)).toEqual(createdIds(plan));
         if (select.opportunity) {
-          const customer = select.account ? { customerId: plan.account.id, customerType: 'account' } : select.contact ? { customerId: plan.contact.id, customerType: 'contact' } : { customerId: null, customerType: null };
+          const customer = select.account
+            ? { customerId: plan.account.id, customerType: 'account' }
+            : select.contact
+              ? { customerId: plan.contact.id, customerType: 'contact' }
+              : { customerId: null, customerType: null };
           expect(records.opportunity[0]).toMatchObject({ ...customer, parentAccountId: plan.account.id, parentContactId: plan.contact.id });
         }
         if (select.account) expect(records.account[0].primaryContactId).toBe(plan.contact.id);
@@ -209,7 +242,11 @@ for (const kind of kinds) {
         expect(settingNow.createRecordsByDefault).toBe(true);
 
         saga().start();
-        expect(await conversionOf(underYes, yes.qualificationId)).toMatchObject({ conversion: 'completed', decidedBy: 'setting', createRecordsByDefault: true });
+        expect(await conversionOf(underYes, yes.qualificationId)).toMatchObject({
+          conversion: 'completed',
+          decidedBy: 'setting',
+          createRecordsByDefault: true,
+        });
         expect(await conversionOf(underNo, no.qualificationId)).toMatchObject({
           conversion: 'completed',
           decidedBy: 'salesperson',
@@ -231,7 +268,12 @@ for (const kind of kinds) {
         const { qualificationId, plan } = await qualified(leadId);
         await conversionOf(leadId, qualificationId);
         await recordsOf(leadId);
-        return { tag, accountId: plan.account.id!, contactId: plan.contact.id!, lookalike: { companyName: `  dup co ${tag.toUpperCase()} `, email: `DUP.${tag}@Dup.example` } };
+        return {
+          tag,
+          accountId: plan.account.id!,
+          contactId: plan.contact.id!,
+          lookalike: { companyName: `  dup co ${tag.toUpperCase()} `, email: `DUP.${tag}@Dup.example` },
+        };
       }
 
       it('refuses 409 DUPLICATES_FOUND listing the matching account (name, case and spaces ignored) and contact (email), and creates nothing', async () => {
@@ -247,7 +289,10 @@ for (const kind of kinds) {
         const events = await store.readStream(`lead-${leadId}`);
         expect(events.map((e) => e.type)).toEqual(['LeadCreated']);
         // Read at the lead's own position: the projection may not have reached it yet on a busy machine.
-        expect((await t.request('GET', `/leads/${leadId}?minPosition=${events[0].position}`, { as: 'analyst' })).body).toMatchObject({ status: 'Open', qualification: null });
+        expect((await t.request('GET', `/leads/${leadId}?minPosition=${events[0].position}`, { as: 'analyst' })).body).toMatchObject({
+          status: 'Open',
+          qualification: null,
+        });
       });
 
       it('lists only the contact when the request links the existing account but would create a lookalike contact', async () => {
@@ -275,7 +320,11 @@ for (const kind of kinds) {
         const { qualificationId, plan } = await qualified(leadId, { existingAccountId: existing.accountId, existingContactId: existing.contactId });
         expect(plan.account).toEqual({ action: 'existing', id: existing.accountId });
         expect(plan.contact).toEqual({ action: 'existing', id: existing.contactId });
-        expect(await conversionOf(leadId, qualificationId)).toMatchObject({ conversion: 'completed', accountId: existing.accountId, contactId: existing.contactId });
+        expect(await conversionOf(leadId, qualificationId)).toMatchObject({
+          conversion: 'completed',
+          accountId: existing.accountId,
+          contactId: existing.contactId,
+        });
         const records = await recordsOf(leadId);
         expect(idsOf(records)).toEqual({ account: [], contact: [], opportunity: [plan.opportunity.id] });
         expect(records.opportunity[0]).toMatchObject({ customerId: existing.accountId, customerType: 'account', parentContactId: existing.contactId });
@@ -362,7 +411,11 @@ for (const kind of kinds) {
           opportunityId: second.plan.opportunity.id,
         });
         const records = await recordsOf(leadId);
-        expect(idsOf(records)).toEqual({ account: [first.plan.account.id], contact: [first.plan.contact.id], opportunity: [first.plan.opportunity.id, second.plan.opportunity.id] });
+        expect(idsOf(records)).toEqual({
+          account: [first.plan.account.id],
+          contact: [first.plan.contact.id],
+          opportunity: [first.plan.opportunity.id, second.plan.opportunity.id],
+        });
         expect(records.opportunity[1]).toMatchObject({ customerId: first.plan.account.id, qualificationId: second.qualificationId });
       });
 
@@ -413,7 +466,10 @@ for (const kind of kinds) {
           const clients = Promise.all(Array.from({ length: 6 }, client));
           saga().start();
           try {
-            const outcome = await eventually(async () => (await store.readStream(`lead-${leadId}`)).find((e) => e.type.startsWith('LeadConversion')), 'the conversion outcome');
+            const outcome = await eventually(
+              async () => (await store.readStream(`lead-${leadId}`)).find((e) => e.type.startsWith('LeadConversion')),
+              'the conversion outcome',
+            );
             expect([outcome.type, outcome.data.qualificationId]).toEqual(['LeadConversionCompleted', qualificationId]);
           } finally {
             busy = false;
@@ -464,7 +520,8 @@ for (const kind of kinds) {
         const failed = await conversionOf(leadId, qualificationId);
         expect(failed).toMatchObject({ conversion: 'failed', accountId: null, contactId: null, opportunityId: null });
         expect(failed.failureReason).toMatch(new RegExp(`account ${accountId} was created by qualification ${squatter.qualificationId}`));
-        for (const [i, id] of others.entries()) expect(await conversionOf(id, otherQualifications[i].qualificationId)).toMatchObject({ conversion: 'completed' });
+        for (const [i, id] of others.entries())
+          expect(await conversionOf(id, otherQualifications[i].qualificationId)).toMatchObject({ conversion: 'completed' });
 
         const outcomes = (await store.readStream(`lead-${leadId}`)).filter((e) => e.type.startsWith('LeadConversion'));
         expect(outcomes.map((e) => [e.type, e.data.qualificationId])).toEqual([['LeadConversionFailed', qualificationId]]);

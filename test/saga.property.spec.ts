@@ -44,10 +44,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 const steps = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { minLength: 4, maxLength: 16 });
 /** Most leads are created in the first step, concurrently with its other operations; the rest perhaps later. */
 const early = fc.array(fc.record({ company: shared, email: shared }), { minLength: 2, maxLength: LEADS_PER_RUN - 1 });
-const scenario = fc.tuple(early, steps).map(([created, [first, ...rest]]): Op[][] => [
-  [...created.map((c, lead): Op => ({ op: 'create', lead, ...c })), ...first],
-  ...rest,
-]);
+const scenario = fc
+  .tuple(early, steps)
+  .map(([created, [first, ...rest]]): Op[][] => [[...created.map((c, lead): Op => ({ op: 'create', lead, ...c })), ...first], ...rest]);
 
 const ALLOWED = [200, 201, 202, 400, 404, 409, 422];
 /** How qualification requests ended over all runs: shows the scenarios reach the interesting cases. */
@@ -88,9 +87,18 @@ const outcomes = new Map<string, number>();
           });
         case 'qualify': {
           // The front-end prompts for a selection only under No: it reads the setting, which may change before the request lands.
-          const prompt = o.body === 'as the front-end renders it' ? !(await send('GET', '/settings/qualify-lead', 'salesperson')).body.createRecordsByDefault : o.body === 'selection';
-          const res = await send('POST', `/leads/${leadIds[o.lead]}/qualify`, 'salesperson', { ...(prompt ? o.selection : {}), ignoreDuplicates: o.ignoreDuplicates });
-          outcomes.set(`${res.status}${res.body?.code ? ` ${res.body.code}` : ''}`, (outcomes.get(`${res.status}${res.body?.code ? ` ${res.body.code}` : ''}`) ?? 0) + 1);
+          const prompt =
+            o.body === 'as the front-end renders it'
+              ? !(await send('GET', '/settings/qualify-lead', 'salesperson')).body.createRecordsByDefault
+              : o.body === 'selection';
+          const res = await send('POST', `/leads/${leadIds[o.lead]}/qualify`, 'salesperson', {
+            ...(prompt ? o.selection : {}),
+            ignoreDuplicates: o.ignoreDuplicates,
+          });
+          outcomes.set(
+            `${res.status}${res.body?.code ? ` ${res.body.code}` : ''}`,
+            (outcomes.get(`${res.status}${res.body?.code ? ` ${res.body.code}` : ''}`) ?? 0) + 1,
+          );
           if (res.status === 202) accepted.push(res.body.qualificationId);
           return res;
         }

@@ -29,7 +29,9 @@ async function call(service: ServiceProcess, method: string, path: string, body?
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
-    throw new Error(`${method} ${path} on pid ${service.child.pid} failed: ${(error as Error).message} (${(error as Error).cause ?? ''}); exit: ${service.child.exitCode ?? service.child.signalCode ?? 'running'}\n${service.output().slice(-3000)}`);
+    throw new Error(
+      `${method} ${path} on pid ${service.child.pid} failed: ${(error as Error).message} (${(error as Error).cause ?? ''}); exit: ${service.child.exitCode ?? service.child.signalCode ?? 'running'}\n${service.output().slice(-3000)}`,
+    );
   }
   const text = await res.text();
   return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
@@ -39,22 +41,34 @@ async function call(service: ServiceProcess, method: string, path: string, body?
 async function inParallel<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await work(items[i]);
+      }
+    }),
+  );
   return out;
 }
 
 async function createLeads(service: ServiceProcess, count: number): Promise<string[]> {
-  return inParallel(Array.from({ length: count }, () => randomUUID()), 16, async (id) => {
-    const tag = id.slice(0, 8);
-    const res = await call(service, 'POST', '/leads', { id, topic: `Burst ${tag}`, lastName: 'Doe', companyName: `Burst Co ${tag}`, email: `b.${tag}@burst.example` });
-    if (res.status !== 201) throw new Error(`POST /leads answered ${res.status}: ${JSON.stringify(res.body)}`);
-    return id;
-  });
+  return inParallel(
+    Array.from({ length: count }, () => randomUUID()),
+    16,
+    async (id) => {
+      const tag = id.slice(0, 8);
+      const res = await call(service, 'POST', '/leads', {
+        id,
+        topic: `Burst ${tag}`,
+        lastName: 'Doe',
+        companyName: `Burst Co ${tag}`,
+        email: `b.${tag}@burst.example`,
+      });
+      if (res.status !== 201) throw new Error(`POST /leads answered ${res.status}: ${JSON.stringify(res.body)}`);
+      return id;
+    },
+  );
 }
 
 const databaseUrl = (db: TestDatabase) => (db.config.kind === 'sqlite' ? `sqlite:${db.config.path}` : db.config.url);
@@ -140,12 +154,20 @@ for (const kind of kinds.filter((k) => k.name === 'sqlite-file' || k.name === 'p
       await eventually(() => conversionsSettled(sql), 'the restarted saga to catch up', 30_000).catch(async (error) => {
         const projections = await call(second, 'GET', '/projections').catch((e) => ({ body: String(e) }));
         const { problems, ...figures } = await auditConversions(sql);
-        throw new Error(`${error.message}: ${JSON.stringify({ figures, problems: problems.slice(0, 5), projections: projections.body })}\n${second.output().slice(-4000)}`);
+        throw new Error(
+          `${error.message}: ${JSON.stringify({ figures, problems: problems.slice(0, 5), projections: projections.body })}\n${second.output().slice(-4000)}`,
+        );
       });
       const catchUpMs = Date.now() - restartedAt;
       const audit = await auditConversions(sql);
-      const completedIds = new Set((await sql(`SELECT data FROM events WHERE type = 'LeadConversionCompleted'`)).map((r) => (typeof r.data === 'string' ? JSON.parse(r.data) : r.data).qualificationId));
-      const perStream = await sql(`SELECT COUNT(*) AS n FROM events WHERE type IN ('AccountCreated', 'ContactCreated', 'OpportunityCreated') GROUP BY stream_id HAVING COUNT(*) > 1`);
+      const completedIds = new Set(
+        (await sql(`SELECT data FROM events WHERE type = 'LeadConversionCompleted'`)).map(
+          (r) => (typeof r.data === 'string' ? JSON.parse(r.data) : r.data).qualificationId,
+        ),
+      );
+      const perStream = await sql(
+        `SELECT COUNT(*) AS n FROM events WHERE type IN ('AccountCreated', 'ContactCreated', 'OpportunityCreated') GROUP BY stream_id HAVING COUNT(*) > 1`,
+      );
       const projections = (await call(second, 'GET', '/projections')).body.items;
       const figures = {
         burst: BURST,
@@ -195,13 +217,20 @@ for (const kind of kinds.filter((k) => k.name === 'sqlite-file' || k.name === 'p
     const sameDatabase: TestDatabaseKind = { ...postgres, create: async () => ({ ...db, drop: async () => undefined }) };
     const seeder = await startTestApp(sameDatabase);
     await seeder.app.get(Processors).get('lead-conversion')!.stop();
-    const backlog = await inParallel(Array.from({ length: 100 }, () => randomUUID()), 16, async (id) => {
-      const tag = id.slice(0, 8);
-      expect((await seeder.request('POST', '/leads', { as: 'salesperson', body: { id, topic: `Backlog ${tag}`, lastName: 'Doe', companyName: `Backlog ${tag}` } })).status).toBe(201);
-      const res = await seeder.request('POST', `/leads/${id}/qualify`, { as: 'salesperson', body: {} });
-      expect(res.status).toBe(202);
-      return res.body.qualificationId as string;
-    });
+    const backlog = await inParallel(
+      Array.from({ length: 100 }, () => randomUUID()),
+      16,
+      async (id) => {
+        const tag = id.slice(0, 8);
+        expect(
+          (await seeder.request('POST', '/leads', { as: 'salesperson', body: { id, topic: `Backlog ${tag}`, lastName: 'Doe', companyName: `Backlog ${tag}` } }))
+            .status,
+        ).toBe(201);
+        const res = await seeder.request('POST', `/leads/${id}/qualify`, { as: 'salesperson', body: {} });
+        expect(res.status).toBe(202);
+        return res.body.qualificationId as string;
+      },
+    );
     await seeder.close();
     inspector = await inspect(db.config);
     const { sql } = inspector;
@@ -215,12 +244,18 @@ for (const kind of kinds.filter((k) => k.name === 'sqlite-file' || k.name === 'p
     expect(more.map((r) => r.status)).toEqual(fresh.map(() => 202));
     await eventually(() => conversionsSettled(sql), 'both instances to process the backlog', 30_000);
 
-    const instanceOf = (owner: string | null) => (owner?.includes(`-${a.child.pid}-`) ? 'a' : owner?.includes(`-${b.child.pid}-`) ? 'b' : `unknown owner ${owner}`);
+    const instanceOf = (owner: string | null) =>
+      owner?.includes(`-${a.child.pid}-`) ? 'a' : owner?.includes(`-${b.child.pid}-`) ? 'b' : `unknown owner ${owner}`;
     const ownership = await eventually(async () => {
       const [fromA, fromB] = await Promise.all([call(a, 'GET', '/projections'), call(b, 'GET', '/projections')]);
       const rows = fromA.body.items.map((p: any) => {
         const q = fromB.body.items.find((x: any) => x.name === p.name);
-        return { name: p.name, owner: instanceOf(p.owner), sameOwnerSeenByBoth: p.owner === q.owner, active: [p.status === 'running' && 'a', q.status === 'running' && 'b'].filter(Boolean) };
+        return {
+          name: p.name,
+          owner: instanceOf(p.owner),
+          sameOwnerSeenByBoth: p.owner === q.owner,
+          active: [p.status === 'running' && 'a', q.status === 'running' && 'b'].filter(Boolean),
+        };
       });
       return rows.every((r: any) => r.active.length === 1) && rows;
     }, 'every processor to settle on one instance');
@@ -229,7 +264,11 @@ for (const kind of kinds.filter((k) => k.name === 'sqlite-file' || k.name === 'p
 
     let audit = await auditConversions(sql);
     expect(audit.problems).toEqual([]);
-    expect({ qualifications: audit.qualifications, completed: audit.completed, failed: audit.failed }).toEqual({ qualifications: 130, completed: 130, failed: 0 });
+    expect({ qualifications: audit.qualifications, completed: audit.completed, failed: audit.failed }).toEqual({
+      qualifications: 130,
+      completed: 130,
+      failed: 0,
+    });
     const completedOnce = await sql(`SELECT COUNT(*) AS n FROM events WHERE type = 'LeadConversionCompleted'`);
     expect(Number(completedOnce[0].n)).toBe(130);
     expect(backlog).toHaveLength(100);
@@ -242,7 +281,11 @@ for (const kind of kinds.filter((k) => k.name === 'sqlite-file' || k.name === 'p
     await eventually(() => conversionsSettled(sql), 'the survivor to take the saga over', 30_000);
     audit = await auditConversions(sql);
     expect(audit.problems).toEqual([]);
-    expect({ qualifications: audit.qualifications, completed: audit.completed, failed: audit.failed }).toEqual({ qualifications: 150, completed: 150, failed: 0 });
+    expect({ qualifications: audit.qualifications, completed: audit.completed, failed: audit.failed }).toEqual({
+      qualifications: 150,
+      completed: 150,
+      failed: 0,
+    });
     const takenOver = (await call(survivor, 'GET', '/projections')).body.items.find((p: any) => p.name === 'lead-conversion');
     expect({ owner: instanceOf(takenOver.owner), status: takenOver.status }).toEqual({ owner: sagaOwner === 'a' ? 'b' : 'a', status: 'running' });
     console.log(

@@ -42,7 +42,9 @@ describe.each(kinds.filter((k) => k.available))('schema migrations on $name', (k
     expect(await appliedNames(db)).toEqual(KNOWN);
     const pending = await db.dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
-    expect(Object.keys(await schemaSnapshot(db))).toEqual(expect.arrayContaining(['events', 'checkpoints', 'dead_letters', 'lead_details', 'accounts', MIGRATIONS_TABLE]));
+    expect(Object.keys(await schemaSnapshot(db))).toEqual(
+      expect.arrayContaining(['events', 'checkpoints', 'dead_letters', 'lead_details', 'accounts', MIGRATIONS_TABLE]),
+    );
     expect(await applyMigrations(db.dataSource)).toEqual([]);
   });
 
@@ -64,7 +66,11 @@ describe.each(kinds.filter((k) => k.available))('schema migrations on $name', (k
     expect(await schemaSnapshot(db)).toEqual(before);
 
     // The service itself stops with one line naming it, and a non-zero exit.
-    const result = spawnSync(process.execPath, [SERVICE_ENTRY], { env: { PATH: process.env.PATH, DATABASE_URL: urlOf(testDb), JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 20_000 });
+    const result = spawnSync(process.execPath, [SERVICE_ENTRY], {
+      env: { PATH: process.env.PATH, DATABASE_URL: urlOf(testDb), JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(result.status).not.toBe(0);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(`unknown migration ${FROM_THE_FUTURE}`)]);
   });
@@ -73,7 +79,11 @@ describe.each(kinds.filter((k) => k.available))('schema migrations on $name', (k
     const testDb = await kind.create();
     opened.push({ db: { dataSource: { isInitialized: false } } as unknown as Database, testDb });
     const migrate = (...args: string[]) =>
-      spawnSync(process.execPath, [resolve('.test-dist/migrate.js'), ...args], { env: { PATH: process.env.PATH, DATABASE_URL: urlOf(testDb) }, encoding: 'utf8', timeout: 20_000 });
+      spawnSync(process.execPath, [resolve('.test-dist/migrate.js'), ...args], {
+        env: { PATH: process.env.PATH, DATABASE_URL: urlOf(testDb) },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
     expect(migrate('--status').stdout.trim().split('\n')).toEqual(KNOWN.map((name) => `pending  ${name}`));
     const applied = migrate();
     expect([applied.status, applied.stdout.trim()]).toEqual([0, `applied ${KNOWN.length}: ${KNOWN.join(', ')}`]);
@@ -112,30 +122,33 @@ describe('one definition per table', () => {
     }
   });
 
-  it.each(kinds.filter((k) => k.available).map((k) => k.name))('docs/read-models.md documents every table and column of the migrated schema (%s)', async (name) => {
-    const kind = kinds.find((k) => k.name === name)!;
-    const testDb = await kind.create();
-    const db = await openDatabase(testDb.config, ALL_ENTITIES);
-    try {
-      const doc = readFileSync(resolve('docs/read-models.md'), 'utf8');
-      const sections = doc.split(/\n(?=## )/);
-      const missing: string[] = [];
-      for (const [table, shape] of Object.entries(await schemaSnapshot(db))) {
-        if (table === 'sqlite_sequence') continue;
-        // The section whose heading names the table, else the one with a paragraph that starts with it.
-        const section = sections.find((s) => s.split('\n')[0].includes(`\`${table}\``)) ?? sections.find((s) => s.includes(`\n\`${table}\` `));
-        if (!section) {
-          missing.push(table);
-          continue;
+  it.each(kinds.filter((k) => k.available).map((k) => k.name))(
+    'docs/read-models.md documents every table and column of the migrated schema (%s)',
+    async (name) => {
+      const kind = kinds.find((k) => k.name === name)!;
+      const testDb = await kind.create();
+      const db = await openDatabase(testDb.config, ALL_ENTITIES);
+      try {
+        const doc = readFileSync(resolve('docs/read-models.md'), 'utf8');
+        const sections = doc.split(/\n(?=## )/);
+        const missing: string[] = [];
+        for (const [table, shape] of Object.entries(await schemaSnapshot(db))) {
+          if (table === 'sqlite_sequence') continue;
+          // The section whose heading names the table, else the one with a paragraph that starts with it.
+          const section = sections.find((s) => s.split('\n')[0].includes(`\`${table}\``)) ?? sections.find((s) => s.includes(`\n\`${table}\` `));
+          if (!section) {
+            missing.push(table);
+            continue;
+          }
+          for (const column of shape.columns.map((c) => c.split(' ')[0])) {
+            if (!section.includes(`\`${column}\``) && !section.includes(`\`${table}.${column}\``)) missing.push(`${table}.${column}`);
+          }
         }
-        for (const column of shape.columns.map((c) => c.split(' ')[0])) {
-          if (!section.includes(`\`${column}\``) && !section.includes(`\`${table}.${column}\``)) missing.push(`${table}.${column}`);
-        }
+        expect(missing).toEqual([]);
+      } finally {
+        await db.close();
+        await testDb.drop();
       }
-      expect(missing).toEqual([]);
-    } finally {
-      await db.close();
-      await testDb.drop();
-    }
-  });
+    },
+  );
 });

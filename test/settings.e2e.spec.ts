@@ -110,7 +110,10 @@ for (const kind of kinds) {
 
     it('refuses unknown fields beside the value with 400 VALIDATION_FAILED', async () => {
       const head = await store.headPosition();
-      const res = await t.request('PUT', '/settings/qualify-lead', { as: 'admin', body: { createRecordsByDefault: !(await current()).createRecordsByDefault, version: 7 } });
+      const res = await t.request('PUT', '/settings/qualify-lead', {
+        as: 'admin',
+        body: { createRecordsByDefault: !(await current()).createRecordsByDefault, version: 7 },
+      });
       expect(res.status).toBe(400);
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'version' })]);
       expect(await store.headPosition()).toBe(head);
@@ -203,7 +206,11 @@ for (const kind of kinds) {
         const after = await store.readStream(SETTING_STREAM);
         expect(after).toHaveLength(events.length + 1);
         const appended = after.at(-1)!;
-        expect(appended.data).toEqual({ createRecordsByDefault: !before.createRecordsByDefault, previousValue: before.createRecordsByDefault, version: before.version + 1 });
+        expect(appended.data).toEqual({
+          createRecordsByDefault: !before.createRecordsByDefault,
+          previousValue: before.createRecordsByDefault,
+          version: before.version + 1,
+        });
 
         const winners = responses.filter((r) => r.status === 200 && r.body.version === before.version + 1);
         expect(winners).toHaveLength(1);

@@ -63,4 +63,3 @@ describe('rate limiting of commands', () => {
     for (let i = 0; i < 5; i++) expect((await t.request('GET', '/settings/qualify-lead', { token: sally })).status).toBe(200);
   });
 });
-

@@ -39,7 +39,14 @@ describe('uniqueness claims, judged by their owners (sqlite-file)', () => {
     const claims = await readClaims(store, key);
     const append = claimAppend(
       claims,
-      { recordId, leadId, qualificationId: key.kind === 'lead-email' ? null : randomUUID(), ownerStreamId: `lead-${leadId}`, ownerEventId, record: { name: 'X' } },
+      {
+        recordId,
+        leadId,
+        qualificationId: key.kind === 'lead-email' ? null : randomUUID(),
+        ownerStreamId: `lead-${leadId}`,
+        ownerEventId,
+        record: { name: 'X' },
+      },
       at(claimedAt),
     );
     await store.appendToStreams([append]);
@@ -64,7 +71,11 @@ describe('uniqueness claims, judged by their owners (sqlite-file)', () => {
     expect((await liveHolders(store, claims, now)).map((h) => [h.claim.data.recordId, h.pending])).toEqual([[leadId, false]]);
     expect(await liveHolders(store, claims, now, { ignoreLeadId: leadId })).toEqual([]);
     // A crash after LeadQualified, before the release (possible where appends are not atomic).
-    await store.appendToStream(`lead-${leadId}`, [newEvent('LeadQualified', { leadId, qualificationId: randomUUID(), plan: { account: none, contact: none, opportunity: none } })], { expectedRevision: 0 });
+    await store.appendToStream(
+      `lead-${leadId}`,
+      [newEvent('LeadQualified', { leadId, qualificationId: randomUUID(), plan: { account: none, contact: none, opportunity: none } })],
+      { expectedRevision: 0 },
+    );
     expect(await liveHolders(store, await readClaims(store, key), now)).toEqual([]);
   });
 

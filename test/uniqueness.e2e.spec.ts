@@ -41,7 +41,11 @@ const allThree = { createAccount: true, createContact: true, createOpportunity: 
 const ENV = { PROCESSOR_MAX_ATTEMPTS: '3', PROCESSOR_RETRY_DELAY_MS: '10' };
 
 function expectProblem(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.code, type: res.headers['content-type'] }).toEqual({ status, code, type: expect.stringContaining('application/problem+json') });
+  expect({ status: res.status, code: res.body?.code, type: res.headers['content-type'] }).toEqual({
+    status,
+    code,
+    type: expect.stringContaining('application/problem+json'),
+  });
 }
 
 describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness and linked records on $name', (setup) => {
@@ -62,7 +66,10 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness and linked rec
   beforeAll(async () => {
     const wrapEventStore = (inner: EventStore) => new FaultyStore(inner, setup.atomic, crashBefore);
     const env = { ...ENV, ...setup.env };
-    apps = setup.instances > 1 ? await startInstances(setup.kind, setup.instances, env, { wrapEventStore }) : [await startTestApp(setup.kind, env, { wrapEventStore })];
+    apps =
+      setup.instances > 1
+        ? await startInstances(setup.kind, setup.instances, env, { wrapEventStore })
+        : [await startTestApp(setup.kind, env, { wrapEventStore })];
     store = apps[0].app.get(EVENT_STORE);
   });
   afterAll(async () => {
@@ -90,16 +97,20 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness and linked rec
   }
 
   async function conversion(leadId: string): Promise<any> {
-    return eventually(async () => {
-      const res = await send('GET', `/leads/${leadId}`, undefined, 'analyst');
-      const q = res.body?.qualification;
-      return q && q.conversion !== 'pending' ? q : undefined;
-    }, `the conversion of lead ${leadId}`, 20_000);
+    return eventually(
+      async () => {
+        const res = await send('GET', `/leads/${leadId}`, undefined, 'analyst');
+        const q = res.body?.qualification;
+        return q && q.conversion !== 'pending' ? q : undefined;
+      },
+      `the conversion of lead ${leadId}`,
+      20_000,
+    );
   }
 
   async function accountsNamed(name: string): Promise<number> {
     const events = [];
-    for (let after = '0'; ; ) {
+    for (let after = '0'; ;) {
       const page = await store.readAll(after, 5000);
       if (!page.length) break;
       events.push(...page);
@@ -159,7 +170,12 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness and linked rec
     for (const saga of sagas) saga.start();
     const done = await conversion(lookalike);
     expect(done).toMatchObject({ conversion: 'completed', accountId });
-    const contact = await eventually(async () => (await send('GET', `/contacts/${done.contactId}`, undefined, 'analyst')).body?.id && (await send('GET', `/contacts/${done.contactId}`, undefined, 'analyst')).body, 'the contact');
+    const contact = await eventually(
+      async () =>
+        (await send('GET', `/contacts/${done.contactId}`, undefined, 'analyst')).body?.id &&
+        (await send('GET', `/contacts/${done.contactId}`, undefined, 'analyst')).body,
+      'the contact',
+    );
     expect(contact.parentAccountId).toBe(accountId);
     expect((await store.readStream(`account-${accountId}`)).map((e) => e.type)).toEqual(['AccountPlanned', 'AccountCreated']);
   });
@@ -267,7 +283,9 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness and linked rec
     const [qualified] = (await store.readStream(`lead-${lead}`)).filter((e) => e.type === 'LeadQualified');
     const steps = conversionSteps(qualified.data);
     const ctx = { userId: 'test', correlationId: 'redelivery', causationId: qualified.id, now: new Date() };
-    expect(await apps[0].app.get(CommandBus).execute(new CreateConversionRecords(steps.creates, { type: 'RecordConversionCompleted', ...steps.completed }, ctx))).toEqual({ created: 0 });
+    expect(
+      await apps[0].app.get(CommandBus).execute(new CreateConversionRecords(steps.creates, { type: 'RecordConversionCompleted', ...steps.completed }, ctx)),
+    ).toEqual({ created: 0 });
     expect((await store.readStream(`contact-${plan.contact.id}`)).map((e) => e.type)).toEqual(['ContactPlanned']);
     if (!setup.atomic) {
       // The lead's own account, created before the failure, holds its name against the lead itself.

@@ -47,7 +47,10 @@ const rarely = fc.boolean().map((b) => b && Math.random() < 0.3);
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('create' as const), lead, company: shared, email: shared, ignoreDuplicates: rarely }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('qualify' as const), lead, ignoreDuplicates: rarely }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('bulk' as const), leads: fc.uniqueArray(lead, { minLength: 2, maxLength: LEADS }), ignoreDuplicates: rarely }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('bulk' as const), leads: fc.uniqueArray(lead, { minLength: 2, maxLength: LEADS }), ignoreDuplicates: rarely }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('fail-conversion' as const), lead }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('reactivate' as const), lead }) },
 );
@@ -67,13 +70,18 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness under random i
   const crashBefore = (index: number, appends: StreamAppend[]): boolean => {
     const owner = appends.find((a) => a.streamId.startsWith('lead-'))?.events[0];
     if (!owner) return false;
-    if (owner.type === 'LeadConversionCompleted') return doomed.has(owner.data.leadId as string) && (setup.atomic || appends[index].events[0].type !== 'AccountCreated');
+    if (owner.type === 'LeadConversionCompleted')
+      return doomed.has(owner.data.leadId as string) && (setup.atomic || appends[index].events[0].type !== 'AccountCreated');
     // Commands crash between two streams only where appends are not atomic.
     return !setup.atomic && index > 0 && commandTypes.has(owner.type) && Math.random() < 0.15;
   };
 
   beforeAll(async () => {
-    t = await startTestApp(setup.kind, { PROCESSOR_MAX_ATTEMPTS: '2', PROCESSOR_RETRY_DELAY_MS: '5', ...setup.env }, { wrapEventStore: (inner) => new FaultyStore(inner, setup.atomic, crashBefore) });
+    t = await startTestApp(
+      setup.kind,
+      { PROCESSOR_MAX_ATTEMPTS: '2', PROCESSOR_RETRY_DELAY_MS: '5', ...setup.env },
+      { wrapEventStore: (inner) => new FaultyStore(inner, setup.atomic, crashBefore) },
+    );
     store = t.app.get(EVENT_STORE);
   });
   afterAll(async () => t?.close());
@@ -100,7 +108,14 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness under random i
         case 'create': {
           const res = await t.request('POST', '/leads', {
             as: 'salesperson',
-            body: { id: leadIds[o.lead], topic: `Run ${tag}`, lastName: `Doe ${o.lead}`, companyName: company(o.company), email: email(o.email), ignoreDuplicates: o.ignoreDuplicates },
+            body: {
+              id: leadIds[o.lead],
+              topic: `Run ${tag}`,
+              lastName: `Doe ${o.lead}`,
+              companyName: company(o.company),
+              email: email(o.email),
+              ignoreDuplicates: o.ignoreDuplicates,
+            },
           });
           if (res.status === 201 || res.status === 500) fields.set(leadIds[o.lead], { company: o.company, email: o.email });
           return res;
@@ -110,7 +125,10 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness under random i
           return t.request('POST', `/leads/${leadIds[o.lead]}/qualify`, { as: 'salesperson', body: { ignoreDuplicates: o.ignoreDuplicates } });
         case 'bulk':
           if (o.ignoreDuplicates) o.leads.forEach((l) => exemptFor(leadIds[l]));
-          return t.request('POST', '/leads/qualify', { as: 'salesperson', body: { leadIds: o.leads.map((l) => leadIds[l]), ignoreDuplicates: o.ignoreDuplicates } });
+          return t.request('POST', '/leads/qualify', {
+            as: 'salesperson',
+            body: { leadIds: o.leads.map((l) => leadIds[l]), ignoreDuplicates: o.ignoreDuplicates },
+          });
         case 'fail-conversion':
           doomed.add(leadIds[o.lead]);
           return { status: 200 } as Response;
@@ -123,8 +141,11 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness under random i
       const results = await Promise.all(step.map(perform));
       for (const [i, res] of results.entries()) {
         if (!allowed.includes(res.status)) throw new Error(`${JSON.stringify(step[i])} answered ${res.status}: ${res.text}`);
-        const items: { status: number; code?: string }[] = res.body?.results ?? [res.body?.code ? { status: res.status, code: res.body.code } : { status: res.status }];
-        for (const item of items) outcomes.set(`${item.status}${item.code ? ` ${item.code}` : ''}`, (outcomes.get(`${item.status}${item.code ? ` ${item.code}` : ''}`) ?? 0) + 1);
+        const items: { status: number; code?: string }[] = res.body?.results ?? [
+          res.body?.code ? { status: res.status, code: res.body.code } : { status: res.status },
+        ];
+        for (const item of items)
+          outcomes.set(`${item.status}${item.code ? ` ${item.code}` : ''}`, (outcomes.get(`${item.status}${item.code ? ` ${item.code}` : ''}`) ?? 0) + 1);
       }
     }
     return { leadIds, exempt };
@@ -134,7 +155,13 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness under random i
     return eventually(
       async () => {
         const streams = await Promise.all(leadIds.map((id) => store.readStream(`lead-${id}`)));
-        const open = streams.flat().filter((e) => e.type === 'LeadQualified' && !streams.flat().some((o) => o.type.startsWith('LeadConversion') && o.data.qualificationId === e.data.qualificationId));
+        const open = streams
+          .flat()
+          .filter(
+            (e) =>
+              e.type === 'LeadQualified' &&
+              !streams.flat().some((o) => o.type.startsWith('LeadConversion') && o.data.qualificationId === e.data.qualificationId),
+          );
         return open.length === 0 ? streams : undefined;
       },
       'every qualification of the run to complete or fail',
@@ -166,7 +193,11 @@ describe.each(SETUPS.filter((s) => s.kind.available))('uniqueness under random i
         }
         const perKey = new Map<string, number>();
         for (const [ref, e] of records) {
-          const key = ref.startsWith('account') ? `account:${accountNameKey(e.data.name)}` : ref.startsWith('contact') ? `contact:${emailKey(e.data.email)}` : null;
+          const key = ref.startsWith('account')
+            ? `account:${accountNameKey(e.data.name)}`
+            : ref.startsWith('contact')
+              ? `contact:${emailKey(e.data.email)}`
+              : null;
           if (key && !key.endsWith(':null')) perKey.set(key, (perKey.get(key) ?? 0) + 1);
         }
         for (const [key, count] of perKey) if (!exempt.has(key)) expect({ key, count }).toEqual({ key, count: 1 });

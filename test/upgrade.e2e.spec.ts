@@ -12,7 +12,12 @@ import { eventually, newEvent } from './support/events.js';
 import { RELEASES, restoreRelease } from './support/release-fixture.js';
 import type { EventStore } from './support/untyped-events.js';
 
-const LEAD = { A: '51975790-1ead-4000-8000-00000000000a', B: '51975790-1ead-4000-8000-00000000000b', C: '51975790-1ead-4000-8000-00000000000c', D: '51975790-1ead-4000-8000-00000000000d' };
+const LEAD = {
+  A: '51975790-1ead-4000-8000-00000000000a',
+  B: '51975790-1ead-4000-8000-00000000000b',
+  C: '51975790-1ead-4000-8000-00000000000c',
+  D: '51975790-1ead-4000-8000-00000000000d',
+};
 const PROCESSORS = ['customer-records', 'lead-conversion', 'lead-details', 'qualification-analytics', 'qualify-setting-history'];
 
 const kinds = await testDatabaseKinds();
@@ -20,20 +25,33 @@ const sqlite = kinds.find((k) => k.name === 'sqlite-file')!;
 const postgres = kinds.find((k) => k.name === 'postgres')!;
 
 /** Starts the current code on `db`; closing it keeps the database (the suite drops it). */
-const startOn = (db: TestDatabase) => startTestApp({ name: db.name as TestDatabaseKind['name'], available: true, create: async () => ({ ...db, drop: async () => undefined }) });
+const startOn = (db: TestDatabase) =>
+  startTestApp({ name: db.name as TestDatabaseKind['name'], available: true, create: async () => ({ ...db, drop: async () => undefined }) });
 
 interface Inventory {
   events: [position: string, id: string, type: string][];
   checkpoints: Record<string, string>;
   rows: Record<string, number>;
 }
-const COUNTED = ['lead_details', 'accounts', 'contacts', 'opportunities', 'qualify_setting_history', 'qualification_stats_daily', 'analytics_leads', 'analytics_records', 'dead_letters'];
+const COUNTED = [
+  'lead_details',
+  'accounts',
+  'contacts',
+  'opportunities',
+  'qualify_setting_history',
+  'qualification_stats_daily',
+  'analytics_leads',
+  'analytics_records',
+  'dead_letters',
+];
 
 /** What the database holds, read with a plain connection (no migrations run). */
 async function inventory(db: TestDatabase): Promise<Inventory> {
   const source = await new DataSource(dataSourceOptions(db.config, [])).initialize();
   try {
-    const events: { global_position: string | number; event_id: string; type: string }[] = await source.query('SELECT global_position, event_id, type FROM events ORDER BY global_position');
+    const events: { global_position: string | number; event_id: string; type: string }[] = await source.query(
+      'SELECT global_position, event_id, type FROM events ORDER BY global_position',
+    );
     const checkpoints: { processor: string; position: string }[] = await source.query('SELECT processor, position FROM checkpoints');
     const rows: Record<string, number> = {};
     for (const table of COUNTED) rows[table] = Number((await source.query(`SELECT COUNT(*) AS n FROM ${table}`))[0].n);
@@ -76,39 +94,52 @@ describe.each(CASES)('upgrade of a database written by release $release ($name)'
     const after = await inventory(db);
     expect(after.rows).toEqual(before.rows);
     expect((await store.readStream(`lead-${LEAD.B}`)).map((e) => e.type)).toEqual(['LeadCreated', 'LeadQualified', 'LeadConversionCompleted']);
-    const rows = await t.app.get(Database).query(`SELECT (SELECT COUNT(*) FROM lead_details) AS leads, (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM dead_letters) AS dead`);
+    const rows = await t.app
+      .get(Database)
+      .query(`SELECT (SELECT COUNT(*) FROM lead_details) AS leads, (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM dead_letters) AS dead`);
     expect(rows.map((r: Record<string, unknown>) => [Number(r.leads), Number(r.accounts), Number(r.dead)])).toEqual([[4, 1, 0]]);
   });
 
   // Only the release before claims has records without them.
-  (release === '5197579' ? it : () => undefined)("backfills claims for the existing account and contact and the open leads' e-mails, not for closed leads", async () => {
-    const claims = (await store.readAll('10', 1000)).filter((e) => e.type === 'UniqueKeyClaimed');
-    const accountId = (await store.readAll('0', 10)).find((e) => e.type === 'AccountCreated')!.data.id;
-    const contactId = (await store.readAll('0', 10)).find((e) => e.type === 'ContactCreated')!.data.id;
-    expect(claims.map((e) => [e.data.kind, e.data.key, e.data.recordId, e.data.backfilled]).sort()).toEqual(
-      [
-        ['account-name', 'legacy customer co', accountId, true],
-        ['contact-email', 'carl@legacy.example', contactId, true],
-        ['lead-email', 'dora@legacy.example', LEAD.D, true],
-        ['lead-email', 'olive@legacy.example', LEAD.A, true],
-      ].sort(),
-    );
-    const marker = await t.app.get(Database).query(`SELECT position FROM checkpoints WHERE processor = '${CLAIMS_BACKFILL}'`);
-    expect(marker.map((r: { position: string }) => String(r.position))).toEqual(['10']);
-  });
+  (release === '5197579' ? it : () => undefined)(
+    "backfills claims for the existing account and contact and the open leads' e-mails, not for closed leads",
+    async () => {
+      const claims = (await store.readAll('10', 1000)).filter((e) => e.type === 'UniqueKeyClaimed');
+      const accountId = (await store.readAll('0', 10)).find((e) => e.type === 'AccountCreated')!.data.id;
+      const contactId = (await store.readAll('0', 10)).find((e) => e.type === 'ContactCreated')!.data.id;
+      expect(claims.map((e) => [e.data.kind, e.data.key, e.data.recordId, e.data.backfilled]).sort()).toEqual(
+        [
+          ['account-name', 'legacy customer co', accountId, true],
+          ['contact-email', 'carl@legacy.example', contactId, true],
+          ['lead-email', 'dora@legacy.example', LEAD.D, true],
+          ['lead-email', 'olive@legacy.example', LEAD.A, true],
+        ].sort(),
+      );
+      const marker = await t.app.get(Database).query(`SELECT position FROM checkpoints WHERE processor = '${CLAIMS_BACKFILL}'`);
+      expect(marker.map((r: { position: string }) => String(r.position))).toEqual(['10']);
+    },
+  );
 
   it('the old records and open leads now stop duplicates; closed leads do not', async () => {
     const accountId = (await store.readAll('0', 10)).find((e) => e.type === 'AccountCreated')!.data.id;
     const sameEmail = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'x', lastName: 'y', email: 'OLIVE@legacy.example' } });
-    expect([sameEmail.status, sameEmail.body.code, sameEmail.body.duplicates?.leads?.map((l: { id: string }) => l.id)]).toEqual([409, 'DUPLICATES_FOUND', [LEAD.A]]);
+    expect([sameEmail.status, sameEmail.body.code, sameEmail.body.duplicates?.leads?.map((l: { id: string }) => l.id)]).toEqual([
+      409,
+      'DUPLICATES_FOUND',
+      [LEAD.A],
+    ]);
     // D's company differs from B's account only by case and spaces, which the old check missed.
     const lookalike = await t.request('POST', `/leads/${LEAD.D}/qualify`, { as: 'salesperson', body: {} });
-    expect([lookalike.status, lookalike.body.code, lookalike.body.duplicates?.accounts]).toEqual([409, 'DUPLICATES_FOUND', [{ id: accountId, name: 'Legacy Customer Co', pending: false }]]);
+    expect([lookalike.status, lookalike.body.code, lookalike.body.duplicates?.accounts]).toEqual([
+      409,
+      'DUPLICATES_FOUND',
+      [{ id: accountId, name: 'Legacy Customer Co', pending: false }],
+    ]);
     const closedLeadsEmail = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'x', lastName: 'y', email: 'gina@legacy.example' } });
     expect(closedLeadsEmail.status).toBe(201);
   });
 
-  it("the old account and contact are found by ?q= (keys the release never wrote)", async () => {
+  it('the old account and contact are found by ?q= (keys the release never wrote)', async () => {
     const found = async (path: string) => (await t.request('GET', path, { as: 'salesperson' })).body.items?.map((r: { id: string }) => r.id);
     const old = await store.readAll('0', 100);
     const accountId = old.find((e) => e.type === 'AccountCreated')!.data.id;
@@ -121,7 +152,10 @@ describe.each(CASES)('upgrade of a database written by release $release ($name)'
 
   it('a lead qualified after the upgrade is converted exactly once', async () => {
     const tag = randomUUID();
-    const created = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'After the upgrade', lastName: 'New', companyName: `New Co ${tag}`, email: `${tag}@new.example` } });
+    const created = await t.request('POST', '/leads', {
+      as: 'salesperson',
+      body: { topic: 'After the upgrade', lastName: 'New', companyName: `New Co ${tag}`, email: `${tag}@new.example` },
+    });
     expect(created.status).toBe(201);
     const qualified = await t.request('POST', `/leads/${created.body.id}/qualify`, { as: 'salesperson', body: {} });
     expect(qualified.status).toBe(202);
@@ -165,7 +199,17 @@ describe.each([sqlite, postgres].filter((k) => k.available))('upgrade while rele
     const source = await new DataSource(dataSourceOptions(db.config, [])).initialize();
     const legacy = new SqlEventStore(new Database(source, db.config.kind));
     await legacy.appendToStream(`lead-${leadId}`, [newEvent('LeadCreated', { leadId, ...lead })], { expectedRevision: NO_STREAM });
-    const qualified = { leadId, qualificationId, plan, decidedBy: 'setting', settingVersion: 0, createRecordsByDefault: true, qualifiedBy: 'old', qualifiedAt: new Date().toISOString(), lead };
+    const qualified = {
+      leadId,
+      qualificationId,
+      plan,
+      decidedBy: 'setting',
+      settingVersion: 0,
+      createRecordsByDefault: true,
+      qualifiedBy: 'old',
+      qualifiedAt: new Date().toISOString(),
+      lead,
+    };
     await legacy.appendToStream(`lead-${leadId}`, [newEvent('LeadQualified', qualified)], { expectedRevision: 0 });
     await source.destroy();
 
@@ -179,7 +223,10 @@ describe.each([sqlite, postgres].filter((k) => k.available))('upgrade while rele
           ['contact-email', plan.contact.id],
         ].sort(),
       );
-      const lookalike = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'x', lastName: 'y', companyName: 'pending  CO', email: 'PENNY@pending.example' } });
+      const lookalike = await t.request('POST', '/leads', {
+        as: 'salesperson',
+        body: { topic: 'x', lastName: 'y', companyName: 'pending  CO', email: 'PENNY@pending.example' },
+      });
       expect(lookalike.status).toBe(201);
       const res = await t.request('POST', `/leads/${lookalike.body.id}/qualify`, { as: 'salesperson', body: {} });
       expect([res.status, res.body.code]).toEqual([409, 'DUPLICATES_FOUND']);

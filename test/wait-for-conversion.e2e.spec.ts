@@ -47,7 +47,10 @@ for (const kind of kinds) {
     afterAll(async () => t?.close());
 
     const createLead = async () => {
-      const res = await t.request('POST', '/leads', { as: 'salesperson', body: { topic: 'Wait', lastName: 'Doe', firstName: 'Jo', companyName: `Waiting ${randomUUID()}`, email: `${randomUUID()}@example.com` } });
+      const res = await t.request('POST', '/leads', {
+        as: 'salesperson',
+        body: { topic: 'Wait', lastName: 'Doe', firstName: 'Jo', companyName: `Waiting ${randomUUID()}`, email: `${randomUUID()}@example.com` },
+      });
       expect(res.status).toBe(201);
       return res.body.id as string;
     };
@@ -59,11 +62,27 @@ for (const kind of kinds) {
       expect(res.headers['preference-applied']).toBe('wait=5');
       expect(res.headers.location).toBe(`/leads/${id}`);
       expect(res.body).toEqual(
-        expect.objectContaining({ leadId: id, conversion: 'completed', failureReason: null, accountId: expect.any(String), contactId: expect.any(String), opportunityId: expect.any(String), decidedBy: 'setting' }),
+        expect.objectContaining({
+          leadId: id,
+          conversion: 'completed',
+          failureReason: null,
+          accountId: expect.any(String),
+          contactId: expect.any(String),
+          opportunityId: expect.any(String),
+          decidedBy: 'setting',
+        }),
       );
-      expect([res.body.accountId, res.body.contactId, res.body.opportunityId]).toEqual([res.body.plan.account.id, res.body.plan.contact.id, res.body.plan.opportunity.id]);
+      expect([res.body.accountId, res.body.contactId, res.body.opportunityId]).toEqual([
+        res.body.plan.account.id,
+        res.body.plan.contact.id,
+        res.body.plan.opportunity.id,
+      ]);
       // At once: no minPosition, no retry.
-      for (const [path, recordId] of [['accounts', res.body.accountId], ['contacts', res.body.contactId], ['opportunities', res.body.opportunityId]]) {
+      for (const [path, recordId] of [
+        ['accounts', res.body.accountId],
+        ['contacts', res.body.contactId],
+        ['opportunities', res.body.opportunityId],
+      ]) {
         const record = await t.request('GET', `/${path}/${recordId}`, { as: 'analyst' });
         expect({ path, status: record.status, id: record.body.id }).toEqual({ path, status: 200, id: recordId });
       }
@@ -103,9 +122,18 @@ for (const kind of kinds) {
       const res = await t.request('POST', '/leads/qualify', { as: 'salesperson', headers: { prefer: 'wait=5' }, body: { leadIds: [a, missing, b] } });
       expect(res.status).toBe(200);
       expect(res.headers['preference-applied']).toBe('wait=5');
-      expect(res.body.results.map((r: { leadId: string; status: number }) => [r.leadId, r.status])).toEqual([[a, 200], [missing, 404], [b, 200]]);
+      expect(res.body.results.map((r: { leadId: string; status: number }) => [r.leadId, r.status])).toEqual([
+        [a, 200],
+        [missing, 404],
+        [b, 200],
+      ]);
       for (const item of [res.body.results[0], res.body.results[2]]) {
-        expect(item).toMatchObject({ conversion: 'completed', accountId: expect.any(String), contactId: expect.any(String), opportunityId: expect.any(String) });
+        expect(item).toMatchObject({
+          conversion: 'completed',
+          accountId: expect.any(String),
+          contactId: expect.any(String),
+          opportunityId: expect.any(String),
+        });
         expect((await t.request('GET', `/opportunities/${item.opportunityId}`, { as: 'analyst' })).status).toBe(200);
       }
     });
@@ -132,9 +160,30 @@ for (const kind of kinds) {
       doomed.add(id);
       const res = await t.request('POST', `/leads/${id}/qualify`, { as: 'salesperson', headers: { prefer: 'respond-async, wait=10' } });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual(expect.objectContaining({ leadId: id, conversion: 'failed', failureReason: expect.stringContaining('injected crash'), accountId: null, contactId: null, opportunityId: null }));
+      expect(res.body).toEqual(
+        expect.objectContaining({
+          leadId: id,
+          conversion: 'failed',
+          failureReason: expect.stringContaining('injected crash'),
+          accountId: null,
+          contactId: null,
+          opportunityId: null,
+        }),
+      );
       expect(Object.keys(res.body).sort()).toEqual(
-        ['accountId', 'contactId', 'conversion', 'decidedBy', 'failureReason', 'leadId', 'opportunityId', 'plan', 'position', 'qualificationId', 'settingVersion'].sort(),
+        [
+          'accountId',
+          'contactId',
+          'conversion',
+          'decidedBy',
+          'failureReason',
+          'leadId',
+          'opportunityId',
+          'plan',
+          'position',
+          'qualificationId',
+          'settingVersion',
+        ].sort(),
       );
     });
   });

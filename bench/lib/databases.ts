@@ -67,7 +67,12 @@ export async function openSql(target: Target): Promise<Sql> {
   return {
     all: async <T>(sql: string, params: unknown[] = []) => {
       let i = 0;
-      return (await client.query(sql.replace(/\?/g, () => `$${++i}`), params)).rows as T[];
+      return (
+        await client.query(
+          sql.replace(/\?/g, () => `$${++i}`),
+          params,
+        )
+      ).rows as T[];
     },
     close: () => client.end(),
   };

@@ -158,7 +158,13 @@ export async function floodsWithProbes(session: Session, server: Server, agent: 
       stoppedByDeadline: flood.stoppedByDeadline,
     },
     // CPU time used while the floods ran (10 ms ticks).
-    cpuMs: { wallMs: round(wallMs, 0), service: serviceMs, sender: senderMs, bench: round((benchCpu.user + benchCpu.system) / 1000, 0), servicePerBody: serviceMs == null || !sent ? null : round(serviceMs / sent, 3) },
+    cpuMs: {
+      wallMs: round(wallMs, 0),
+      service: serviceMs,
+      sender: senderMs,
+      bench: round((benchCpu.user + benchCpu.system) / 1000, 0),
+      servicePerBody: serviceMs == null || !sent ? null : round(serviceMs / sent, 3),
+    },
     // Per flood: its duration and the slowest probe that overlapped it (the first 200 floods).
     perFlood: floods.slice(0, 200).map((f) => {
       const probes = during.filter((p) => overlaps(p, f));
@@ -172,6 +178,12 @@ export type FloodRun = Awaited<ReturnType<typeof floodsWithProbes>>;
 export function logFloods(label: string, r: FloodRun, targetMs?: number | null): void {
   const l = r.live.latencyMs;
   const f = r.floods;
-  log(`  ${label}: ${f.count} floods (${f.bodies.toLocaleString('en')} bodies in ${f.seconds.toFixed(1)} s; a flood took p50 ${f.msPerFlood?.p50} ms, max ${f.msPerFlood?.max} ms): /health/live ${r.live.probes} probes (${r.live.skippedTicks} ticks skipped, ${MAX_PROBES_IN_FLIGHT} waiting), p50 ${l?.p50} ms, p99 ${l?.p99} ms, max ${l?.max} ms${targetMs == null ? '' : ` (target p99 ≤ ${targetMs} ms)`}`);
-  log(`    answers ${JSON.stringify(f.statusCodes)}, codes ${JSON.stringify(f.problemCodes)}, no answer ${f.connectionErrors}, on a new connection ${f.newConnections}; CPU: service ${r.cpuMs.service} ms (${r.cpuMs.servicePerBody} ms per body), sender ${r.cpuMs.sender} ms, bench ${r.cpuMs.bench} ms; load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  log(
+    `  ${label}: ${f.count} floods (${f.bodies.toLocaleString('en')} bodies in ${f.seconds.toFixed(1)} s; a flood took p50 ${f.msPerFlood?.p50} ms, max ${f.msPerFlood?.max} ms): /health/live ${r.live.probes} probes (${r.live.skippedTicks} ticks skipped, ${MAX_PROBES_IN_FLIGHT} waiting), p50 ${l?.p50} ms, p99 ${l?.p99} ms, max ${l?.max} ms${targetMs == null ? '' : ` (target p99 ≤ ${targetMs} ms)`}`,
+  );
+  log(
+    `    answers ${JSON.stringify(f.statusCodes)}, codes ${JSON.stringify(f.problemCodes)}, no answer ${f.connectionErrors}, on a new connection ${f.newConnections}; CPU: service ${r.cpuMs.service} ms (${r.cpuMs.servicePerBody} ms per body), sender ${r.cpuMs.sender} ms, bench ${r.cpuMs.bench} ms; load average ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
 }

@@ -9,7 +9,8 @@ import { runOnWorker } from './worker-rpc.js';
 let worker: Child | undefined;
 
 function loadWorker(): Child {
-  if (!worker || worker.hasExited()) worker = forkTracked('load worker', join(ROOT, 'bench/load-worker.ts'), { execArgv: ['--import', 'tsx'], env: { ...process.env } });
+  if (!worker || worker.hasExited())
+    worker = forkTracked('load worker', join(ROOT, 'bench/load-worker.ts'), { execArgv: ['--import', 'tsx'], env: { ...process.env } });
   return worker;
 }
 
@@ -40,5 +41,8 @@ export function loadSummary(r: LoadResult) {
 export type LoadSummary = ReturnType<typeof loadSummary>;
 
 export function checkOk(label: string, r: LoadResult, expected: number): void {
-  if (r.ok !== expected) log(`  WARNING ${label}: ${r.ok} of ${expected} requests answered 2xx (status codes ${JSON.stringify(r.statusCodes)}, errors ${r.errors}, timeouts ${r.timeouts})`);
+  if (r.ok !== expected)
+    log(
+      `  WARNING ${label}: ${r.ok} of ${expected} requests answered 2xx (status codes ${JSON.stringify(r.statusCodes)}, errors ${r.errors}, timeouts ${r.timeouts})`,
+    );
 }

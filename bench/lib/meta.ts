@@ -20,7 +20,13 @@ export function runMeta(opts: Options, startedAt: Date) {
       queryConnections: opts.queryConnections,
       querySeconds: opts.querySeconds,
       halfRateSeconds: opts.halfRateSeconds,
-      hostile: { idleSeconds: h.idleSeconds, floodSeconds: h.floodSeconds, bodiesPerFlood: h.bodiesPerFlood, nesting: h.nesting, probeIntervalMs: h.probeIntervalMs },
+      hostile: {
+        idleSeconds: h.idleSeconds,
+        floodSeconds: h.floodSeconds,
+        bodiesPerFlood: h.bodiesPerFlood,
+        nesting: h.nesting,
+        probeIntervalMs: h.probeIntervalMs,
+      },
     },
     machine: {
       nproc: cpus().length,
@@ -47,7 +53,9 @@ export type RunMeta = ReturnType<typeof runMeta>;
 
 function git(args: string[]): string | null {
   try {
-    return execFileSync('git', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }

@@ -71,7 +71,8 @@ export function parseOptions(argv: string[] = process.argv.slice(2)): Options {
     },
   });
   const quick = !!args.quick;
-  const db = args.db === 'postgres' || args.db === 'pg' ? 'postgres' : args.db === 'sqlite' ? 'sqlite' : fail(`--db must be sqlite or postgres, not ${args.db}`);
+  const db =
+    args.db === 'postgres' || args.db === 'pg' ? 'postgres' : args.db === 'sqlite' ? 'sqlite' : fail(`--db must be sqlite or postgres, not ${args.db}`);
   const isScenario = (s: string): s is Scenario => (SCENARIOS as readonly string[]).includes(s);
   const only = new Set<Scenario>((args.only ? args.only.split(',') : SCENARIOS).map((s) => (isScenario(s) ? s : fail(`unknown scenario ${s}`))));
   if (only.has('queries')) only.add('rebuild'); // queries run on the rebuilt 1M-lead data set

@@ -115,7 +115,14 @@ export interface HostileResult {
   bodyBytes: number;
   probeIntervalMs: number;
   sender: string;
-  idle: { seconds: number; probes: number; skippedTicks: number; latencyMs: Percentiles | null; serviceCpuMs: number | null; serviceCpuMsPerSec: number | null };
+  idle: {
+    seconds: number;
+    probes: number;
+    skippedTicks: number;
+    latencyMs: Percentiles | null;
+    serviceCpuMs: number | null;
+    serviceCpuMsPerSec: number | null;
+  };
   duringFloods: FloodRun['live'];
   targetMs: number | null;
   failedProbes: number;

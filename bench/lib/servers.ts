@@ -20,7 +20,12 @@ export async function build(): Promise<void> {
   log('building the service (tsc → .bench-dist)');
   const t = Date.now();
   // --noCheck: the same emit (checked: byte-identical) in half the time; type-checking is `npm run typecheck`'s job.
-  const tsc = spawnTracked('tsc', process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', DIST, '--noCheck'], { cwd: ROOT });
+  const tsc = spawnTracked(
+    'tsc',
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', DIST, '--noCheck'],
+    { cwd: ROOT },
+  );
   const timer = setTimeout(() => tsc.child.kill('SIGKILL'), 300_000);
   const { code } = await tsc.exited;
   clearTimeout(timer);

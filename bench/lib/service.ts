@@ -37,7 +37,14 @@ export async function projections(session: Session, server: Server, timeoutMs = 
 }
 
 /** Waits until every processor has lag 0 and `done()` holds; returns when it was first seen. */
-export async function waitCaughtUp(session: Session, server: Server, what: string, timeoutMs: number, done: () => Promise<boolean> = async () => true, pollMs = 50): Promise<number> {
+export async function waitCaughtUp(
+  session: Session,
+  server: Server,
+  what: string,
+  timeoutMs: number,
+  done: () => Promise<boolean> = async () => true,
+  pollMs = 50,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last: ProjectionItem[] = [];
   let polls = 0;
@@ -78,7 +85,13 @@ export async function readModelCounts(sql: Sql): Promise<ReadModelCounts> {
     `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM contacts) AS contacts, (SELECT COUNT(*) FROM opportunities) AS opportunities,
             (SELECT COUNT(*) FROM lead_details WHERE conversion = 'completed') AS completed, (SELECT COUNT(*) FROM lead_details) AS leads`,
   );
-  return { accounts: Number(row.accounts), contacts: Number(row.contacts), opportunities: Number(row.opportunities), completed: Number(row.completed), leads: Number(row.leads) };
+  return {
+    accounts: Number(row.accounts),
+    contacts: Number(row.contacts),
+    opportunities: Number(row.opportunities),
+    completed: Number(row.completed),
+    leads: Number(row.leads),
+  };
 }
 
 export async function headPosition(sql: Sql): Promise<number> {
@@ -94,13 +107,24 @@ export async function timeToCompleted(sql: Sql, after: number, upTo: number) {
       WHERE q.type = 'LeadQualified' AND q.global_position > ? AND q.global_position <= ?`,
     [after, upTo],
   );
-  const [{ n }] = await sql.all(`SELECT COUNT(*) AS n FROM events WHERE type = 'LeadQualified' AND global_position > ? AND global_position <= ?`, [after, upTo]);
+  const [{ n }] = await sql.all(`SELECT COUNT(*) AS n FROM events WHERE type = 'LeadQualified' AND global_position > ? AND global_position <= ?`, [
+    after,
+    upTo,
+  ]);
   const ms = rows.map((r) => new Date(r.c_at).getTime() - new Date(r.q_at).getTime());
   return { qualified: Number(n), completed: rows.length, ms: percentiles(ms) };
 }
 
 /** Leads created beforehand, the fast way: LeadCreated events appended through the event store port, next to the idle service. */
-export async function createLeads(session: Session, server: Server, target: Target, sql: Sql, count: number, offset: number, totalAfter: number): Promise<string[]> {
+export async function createLeads(
+  session: Session,
+  server: Server,
+  target: Target,
+  sql: Sql,
+  count: number,
+  offset: number,
+  totalAfter: number,
+): Promise<string[]> {
   const leads = leadPayloads(count, offset);
   const seconds = await appendLeads(eventsTarget(target), leads);
   log(`  appended ${count.toLocaleString('en')} LeadCreated events in ${seconds.toFixed(2)} s; waiting for the projections`);

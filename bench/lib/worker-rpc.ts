@@ -45,10 +45,13 @@ export function runOnWorker<S extends { deadlineSec: number }, R>(w: Child, labe
       w.child.off('message', onMessage);
       fn();
     };
-    const hard = setTimeout(() => {
-      w.child.kill('SIGKILL');
-      settle(() => reject(new Error(`${label}: ${w.name} exceeded ${spec.deadlineSec + 60} s`)));
-    }, (spec.deadlineSec + 60) * 1000);
+    const hard = setTimeout(
+      () => {
+        w.child.kill('SIGKILL');
+        settle(() => reject(new Error(`${label}: ${w.name} exceeded ${spec.deadlineSec + 60} s`)));
+      },
+      (spec.deadlineSec + 60) * 1000,
+    );
     const onMessage = (message: unknown) => {
       if (!isMessage<R>(message)) return;
       if (message.type === 'progress') onProgress?.(message);

@@ -39,15 +39,31 @@ export async function runBaseline(session: Session, kind: BaselineKind, prepared
   const { server, target, leads: all } = await prepared;
   const qualify = (leads: LeadPayload[]) => leads.map((l) => ({ path: `/${kind}/leads/${l.id}/qualify`, body: '{}' }));
   try {
-    await runLoad(session, `${kind} warm-up`, { url: server.base, connections: concurrency, method: 'POST', items: qualify(all.slice(0, warmup)), deadlineSec: 120 });
-    const load = await runLoad(session, kind, { url: server.base, connections: concurrency, method: 'POST', items: qualify(all.slice(warmup)), deadlineSec: Math.max(300, Math.ceil(LEADS / 20)) });
+    await runLoad(session, `${kind} warm-up`, {
+      url: server.base,
+      connections: concurrency,
+      method: 'POST',
+      items: qualify(all.slice(0, warmup)),
+      deadlineSec: 120,
+    });
+    const load = await runLoad(session, kind, {
+      url: server.base,
+      connections: concurrency,
+      method: 'POST',
+      items: qualify(all.slice(warmup)),
+      deadlineSec: Math.max(300, Math.ceil(LEADS / 20)),
+    });
     checkOk(kind, load, LEADS);
     const sql = await openSql(target);
-    const [row] = await sql.all<{ a: number | string; c: number | string; o: number | string; q: number | string }>(`SELECT (SELECT COUNT(*) FROM accounts) AS a, (SELECT COUNT(*) FROM contacts) AS c, (SELECT COUNT(*) FROM opportunities) AS o, (SELECT COUNT(*) FROM leads WHERE status = 'Qualified') AS q`);
+    const [row] = await sql.all<{ a: number | string; c: number | string; o: number | string; q: number | string }>(
+      `SELECT (SELECT COUNT(*) FROM accounts) AS a, (SELECT COUNT(*) FROM contacts) AS c, (SELECT COUNT(*) FROM opportunities) AS o, (SELECT COUNT(*) FROM leads WHERE status = 'Qualified') AS q`,
+    );
     await sql.close();
     const rss = peakRssMb(server.child.child.pid);
     const throughput = load.ok / load.seconds;
-    log(`  ${kind}: ${round(throughput, 1)} qualifications/s; p99 ${load.latency?.p99} ms; rows (warm-up included): ${row.a} accounts, ${row.c} contacts, ${row.o} opportunities, ${row.q} leads qualified`);
+    log(
+      `  ${kind}: ${round(throughput, 1)} qualifications/s; p99 ${load.latency?.p99} ms; rows (warm-up included): ${row.a} accounts, ${row.c} contacts, ${row.o} opportunities, ${row.q} leads qualified`,
+    );
     results[kind] = {
       leads: LEADS,
       warmupLeads: warmup,

@@ -16,7 +16,18 @@ export function startCalibrationServer(session: Session): Promise<Server> {
 /** Bare Fastify hello world at c=50. */
 export async function calibrate(session: Session, server: Promise<Server>, when: 'start' | 'end', results: Results): Promise<void> {
   const { opts } = session;
-  const r = await runLoad(session, `calibration (${when})`, { url: (await server).base, connections: opts.concurrency, method: 'GET', path: '/raw/hello', durationSec: opts.quick ? 2 : 5, deadlineSec: 30 });
-  log(`  calibration (${when}): bare Fastify hello world ${r.rps.toLocaleString('en')} req/s (idle reference ≈15,600/s); load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  const r = await runLoad(session, `calibration (${when})`, {
+    url: (await server).base,
+    connections: opts.concurrency,
+    method: 'GET',
+    path: '/raw/hello',
+    durationSec: opts.quick ? 2 : 5,
+    deadlineSec: 30,
+  });
+  log(
+    `  calibration (${when}): bare Fastify hello world ${r.rps.toLocaleString('en')} req/s (idle reference ≈15,600/s); load average ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
   results.calibration = { ...results.calibration, [when]: { helloWorldRps: r.rps, latencyMs: r.latency, loadAverage: loadavg().map((v) => round(v, 2)) } };
 }

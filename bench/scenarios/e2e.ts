@@ -34,7 +34,13 @@ export async function runEndToEnd(session: Session, results: Results): Promise<v
     const sqlBefore = await sqlMark(server);
 
     log(`qualifying ${LEADS.toLocaleString('en')} leads (POST /leads/:id/qualify, c=${concurrency}, each lead once)`);
-    const load = await runLoad(session, 'qualify', { url: server.base, connections: concurrency, method: 'POST', items: qualify(ids), deadlineSec: Math.max(300, Math.ceil(LEADS / 20)) });
+    const load = await runLoad(session, 'qualify', {
+      url: server.base,
+      connections: concurrency,
+      method: 'POST',
+      items: qualify(ids),
+      deadlineSec: Math.max(300, Math.ceil(LEADS / 20)),
+    });
     checkOk('qualify', load, LEADS);
     log(`  commands done in ${load.seconds.toFixed(1)} s; waiting until every account, contact and opportunity is in the read models`);
     const expected = warm.ok + load.ok;
@@ -43,12 +49,15 @@ export async function runEndToEnd(session: Session, results: Results): Promise<v
     const throughput = load.ok / seconds;
     const counterAfter = await sqlFile(server);
     const sqlPerQualification = sqlPer(sqlBefore, counterAfter?.statements ?? null, load.ok);
-    if (counterAfter?.memory) log(`  service memory after the run: ${JSON.stringify(counterAfter.memory)}; prepared statements ${JSON.stringify(counterAfter.prepared)}`);
+    if (counterAfter?.memory)
+      log(`  service memory after the run: ${JSON.stringify(counterAfter.memory)}; prepared statements ${JSON.stringify(counterAfter.prepared)}`);
     const afterMain = await headPosition(db);
     const ttc = await timeToCompleted(db, before, afterMain);
     const counts = await readModelCounts(db);
     const rss = peakRssMb(server.child.child.pid);
-    log(`  end to end: ${round(throughput, 1)} leads/s (${seconds.toFixed(1)} s); command p99 ${load.latency?.p99} ms; time-to-completed p99 ${ttc.ms?.p99} ms; peak RSS ${rss} MB`);
+    log(
+      `  end to end: ${round(throughput, 1)} leads/s (${seconds.toFixed(1)} s); command p99 ${load.latency?.p99} ms; time-to-completed p99 ${ttc.ms?.p99} ms; peak RSS ${rss} MB`,
+    );
     results.e2e = {
       leads: LEADS,
       warmupLeads: WARMUP,

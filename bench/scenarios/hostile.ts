@@ -13,7 +13,9 @@ import type { Session } from '../lib/session.js';
 
 export async function runHostile(session: Session, results: Results): Promise<void> {
   const h = session.opts.hostile;
-  log(`== hostile input: GET /health/live every ${h.probeIntervalMs} ms, idle for ${h.idleSeconds} s, then while another process sends floods of ${h.bodiesPerFlood} × ${((2 * h.nesting + 1) / 1000).toFixed(0)} kB bodies of ${h.nesting.toLocaleString('en')} nested arrays (≥ ${h.floodSeconds} s)`);
+  log(
+    `== hostile input: GET /health/live every ${h.probeIntervalMs} ms, idle for ${h.idleSeconds} s, then while another process sends floods of ${h.bodiesPerFlood} × ${((2 * h.nesting + 1) / 1000).toFixed(0)} kB bodies of ${h.nesting.toLocaleString('en')} nested arrays (≥ ${h.floodSeconds} s)`,
+  );
   const target = await newDatabase(session, 'hostile');
   const server = await startService(session, target, 'hostile');
   const agent = new Agent({ keepAlive: true, maxSockets: MAX_PROBES_IN_FLIGHT });
@@ -44,8 +46,12 @@ export async function runHostile(session: Session, results: Results): Promise<vo
     const run = await floodsWithProbes(session, server, agent, flooder, 5, h.floodSeconds);
     logFloods('during floods', run, targetMs);
     const servicePerBodyNet =
-      run.cpuMs.service == null || idleCpuPerSec == null || !run.floods.bodies ? null : round(Math.max(0, run.cpuMs.service - (idleCpuPerSec * run.cpuMs.wallMs) / 1000) / run.floods.bodies, 3);
-    log(`    service CPU when only probed ${idleCpuPerSec == null ? '—' : Math.round(idleCpuPerSec)} ms/s; per body, that share taken out, ≈ ${servicePerBodyNet} ms`);
+      run.cpuMs.service == null || idleCpuPerSec == null || !run.floods.bodies
+        ? null
+        : round(Math.max(0, run.cpuMs.service - (idleCpuPerSec * run.cpuMs.wallMs) / 1000) / run.floods.bodies, 3);
+    log(
+      `    service CPU when only probed ${idleCpuPerSec == null ? '—' : Math.round(idleCpuPerSec)} ms/s; per body, that share taken out, ≈ ${servicePerBodyNet} ms`,
+    );
     const failedProbes = warm.failedProbes + run.failedProbes + idle.filter((p) => !p.ok).length;
     results.hostile = {
       bodiesPerFlood: h.bodiesPerFlood,
@@ -53,7 +59,14 @@ export async function runHostile(session: Session, results: Results): Promise<vo
       bodyBytes: run.bodyBytes,
       probeIntervalMs: h.probeIntervalMs,
       sender: 'bench/flood-worker.ts (a separate process), keep-alive agent, 50 sockets',
-      idle: { seconds: h.idleSeconds, probes: idle.length, skippedTicks: idleSkipped, latencyMs: idleStats, serviceCpuMs: idleCpu, serviceCpuMsPerSec: idleCpuPerSec == null ? null : round(idleCpuPerSec, 1) },
+      idle: {
+        seconds: h.idleSeconds,
+        probes: idle.length,
+        skippedTicks: idleSkipped,
+        latencyMs: idleStats,
+        serviceCpuMs: idleCpu,
+        serviceCpuMsPerSec: idleCpuPerSec == null ? null : round(idleCpuPerSec, 1),
+      },
       duringFloods: run.live,
       targetMs,
       failedProbes,

@@ -34,7 +34,14 @@ export async function runQueries(session: Session, rebuilt: Rebuilt, results: Re
   const queries: Partial<Record<QueryLabel, QueryRun>> = {};
   for (const [label, spec] of runs) {
     const sqlBefore = await sqlMark(server);
-    const r = await runLoad(session, label, { url: server.base, connections: opts.queryConnections, method: 'GET', durationSec: opts.querySeconds, deadlineSec: opts.querySeconds + 30, ...spec });
+    const r = await runLoad(session, label, {
+      url: server.base,
+      connections: opts.queryConnections,
+      method: 'GET',
+      durationSec: opts.querySeconds,
+      deadlineSec: opts.querySeconds + 30,
+      ...spec,
+    });
     const sqlPerRequest = sqlPer(sqlBefore, await sqlMark(server), r.responses);
     if (sqlPerRequest) log(`  SQLite per request: ${JSON.stringify(sqlPerRequest)}`);
     if (r.ok !== r.responses) log(`  WARNING ${label}: ${r.responses - r.ok} non-2xx answers ${JSON.stringify(r.statusCodes)}`);

@@ -40,7 +40,9 @@ export async function runRebuild(session: Session, results: Results): Promise<Re
 
   // 2. The log, appended through the event store port, 1,000 leads per appendToStreams (timed).
   const generated = await generateEvents(eventsTarget(target), opts.rebuildLeads, Date.now() + opts.rebuildBoundMs);
-  log(`  generated ${generated.events.toLocaleString('en')} events of ${generated.leads.toLocaleString('en')} leads in ${generated.totalSeconds.toFixed(1)} s; batched append through the event store port ${generated.eventRowsPerSec.toLocaleString('en')} events/s`);
+  log(
+    `  generated ${generated.events.toLocaleString('en')} events of ${generated.leads.toLocaleString('en')} leads in ${generated.totalSeconds.toFixed(1)} s; batched append through the event store port ${generated.eventRowsPerSec.toLocaleString('en')} events/s`,
+  );
 
   // 3. Every processor at the head, as in a deployment whose read models are up to date.
   const catchUp = await catchUpOnLog(session, target, generated);
@@ -102,7 +104,8 @@ async function catchUpOnLog(session: Session, target: Target, generated: Generat
     // Polled slowly: the service is busy, and the wait is not measured.
     const doneAt = await waitCaughtUp(session, server, 'catch-up with the generated log', session.opts.rebuildBoundMs, undefined, 500);
     const head = Number((await projections(session, server))[0]?.head ?? 0);
-    if (head !== generated.events) log(`  WARNING the log has ${head.toLocaleString('en')} events after the catch-up, not the ${generated.events.toLocaleString('en')} generated`);
+    if (head !== generated.events)
+      log(`  WARNING the log has ${head.toLocaleString('en')} events after the catch-up, not the ${generated.events.toLocaleString('en')} generated`);
     const seconds = (doneAt - t0) / 1000;
     log(`  every processor caught up with ${head.toLocaleString('en')} events in ${seconds.toFixed(1)} s (not measured)`);
     return { seconds: round(seconds, 1), head };
@@ -152,17 +155,22 @@ async function rebuildOne(session: Session, server: Server, name: string, head: 
     if (Date.now() - lastLog > 5000) {
       lastLog = Date.now();
       const s = (Date.now() - t0) / 1000;
-      log(`  ${name}: ${item.status} at ${Number(item.checkpoint).toLocaleString('en')} / ${rebuildTarget.toLocaleString('en')} (${Math.round(Number(item.checkpoint) / s).toLocaleString('en')} events/s), service RSS ${now} MB`);
+      log(
+        `  ${name}: ${item.status} at ${Number(item.checkpoint).toLocaleString('en')} / ${rebuildTarget.toLocaleString('en')} (${Math.round(Number(item.checkpoint) / s).toLocaleString('en')} events/s), service RSS ${now} MB`,
+      );
     }
     await sleep(100);
   }
   if (!doneAt) throw new Error(`rebuild of ${name} did not finish in time`);
   const seconds = (doneAt - t0) / 1000;
   const rate = rebuildTarget / seconds;
-  log(`  ${name}: ${rebuildTarget.toLocaleString('en')} events in ${seconds.toFixed(1)} s = ${Math.round(rate).toLocaleString('en')} events/s (the request answered after ${requestMs} ms; a query sent right after it answered ${probe.status} after ${probeMs} ms)`);
+  log(
+    `  ${name}: ${rebuildTarget.toLocaleString('en')} events in ${seconds.toFixed(1)} s = ${Math.round(rate).toLocaleString('en')} events/s (the request answered after ${requestMs} ms; a query sent right after it answered ${probe.status} after ${probeMs} ms)`,
+  );
   const counterAfter = await sqlFile(server);
   const sqlPer1000Events = sqlPer(sqlBefore, counterAfter?.statements ?? null, rebuildTarget / 1000);
-  if (counterAfter?.memory) log(`  service memory after the rebuild: ${JSON.stringify(counterAfter.memory)}; prepared statements ${JSON.stringify(counterAfter.prepared)}`);
+  if (counterAfter?.memory)
+    log(`  service memory after the rebuild: ${JSON.stringify(counterAfter.memory)}; prepared statements ${JSON.stringify(counterAfter.prepared)}`);
   if (sqlPer1000Events) log(`  SQLite per 1,000 events replayed: ${JSON.stringify(sqlPer1000Events)}`);
   log(`  GET /projections answered ${polls.length} times during the rebuild; longest wait ${polls.length ? Math.max(...polls) : '—'} ms`);
   return {

@@ -17,7 +17,13 @@ export class AnalyticsRowDto {
   @ApiProperty({ type: 'integer', minimum: 0 }) accountsCreated: number;
   @ApiProperty({ type: 'integer', minimum: 0 }) contactsCreated: number;
   @ApiProperty({ type: 'integer', minimum: 0 }) opportunitiesCreated: number;
-  @ApiProperty({ type: Number, minimum: 0, maximum: 1, nullable: true, description: 'qualified / (qualified + disqualified), 4 decimals; null when both are 0' })
+  @ApiProperty({
+    type: Number,
+    minimum: 0,
+    maximum: 1,
+    nullable: true,
+    description: 'qualified / (qualified + disqualified), 4 decimals; null when both are 0',
+  })
   qualificationRate: number | null;
 }
 

@@ -11,7 +11,11 @@ export const ANALYTICS = 'qualification-analytics';
 
 const COUNTERS = ['leads_created', 'qualified', 'disqualified', 'accounts_created', 'contacts_created', 'opportunities_created'] as const;
 type Counter = (typeof COUNTERS)[number];
-const RECORD_COUNTER: Record<RecordCreated['type'], Counter> = { AccountCreated: 'accounts_created', ContactCreated: 'contacts_created', OpportunityCreated: 'opportunities_created' };
+const RECORD_COUNTER: Record<RecordCreated['type'], Counter> = {
+  AccountCreated: 'accounts_created',
+  ContactCreated: 'contacts_created',
+  OpportunityCreated: 'opportunities_created',
+};
 const LEAD_EVENT_TYPES = ['LeadCreated', 'LeadUpdated', 'LeadQualified', 'LeadDisqualified'] as const;
 
 /** The events counted here. */
@@ -52,7 +56,11 @@ export class AnalyticsProjection implements Projection {
       const day = at.slice(0, 10);
       const key = `${day}|${source}|${version}|${decidedBy}`;
       let row = deltas.get(key);
-      if (!row) deltas.set(key, (row = { day, lead_source: source, setting_version: version, decided_by: decidedBy, ...Object.fromEntries(COUNTERS.map((c) => [c, 0])) }));
+      if (!row)
+        deltas.set(
+          key,
+          (row = { day, lead_source: source, setting_version: version, decided_by: decidedBy, ...Object.fromEntries(COUNTERS.map((c) => [c, 0])) }),
+        );
       (row[counter] as number)++;
     };
     const touchedLeads = new Set<string>();
@@ -91,7 +99,14 @@ export class AnalyticsProjection implements Projection {
       touchedLeads.add(mark.lead_id);
     }
 
-    await upsertRows(sql, dialect, 'analytics_leads', ['lead_id', 'lead_source', 'revision', 'setting_version', 'decided_by'], ['lead_id'], [...touchedLeads].map((id) => leads.get(id)!));
+    await upsertRows(
+      sql,
+      dialect,
+      'analytics_leads',
+      ['lead_id', 'lead_source', 'revision', 'setting_version', 'decided_by'],
+      ['lead_id'],
+      [...touchedLeads].map((id) => leads.get(id)!),
+    );
     if (newRecords.length) await upsertRows(sql, dialect, 'analytics_records', ['record_id'], ['record_id'], newRecords);
     await this.addCounters(sql, [...deltas.values()]);
   }

@@ -93,7 +93,16 @@ export class GetQualificationStatsHandler implements IQueryHandler<GetQualificat
     for (const row of rows) {
       const group = bucket(groupBy, row.g);
       const key = String(group);
-      const stats = groups.get(key) ?? { group, leadsCreated: 0, qualified: 0, disqualified: 0, accountsCreated: 0, contactsCreated: 0, opportunitiesCreated: 0, qualificationRate: null };
+      const stats = groups.get(key) ?? {
+        group,
+        leadsCreated: 0,
+        qualified: 0,
+        disqualified: 0,
+        accountsCreated: 0,
+        contactsCreated: 0,
+        opportunitiesCreated: 0,
+        qualificationRate: null,
+      };
       stats.leadsCreated += Number(row.leads_created);
       stats.qualified += Number(row.qualified);
       stats.disqualified += Number(row.disqualified);
@@ -145,11 +154,21 @@ function bucket(groupBy: GroupBy, value: string | number): string | number | nul
 /** ISO 8601 also allows forms Date cannot read (2003-W05, 2003-050): those are bad input, not a 500. */
 function dayOf(value: string, field: string): string {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new DomainError('VALIDATION_FAILED', `${field} is not a date`, { errors: [{ field, message: 'must be an ISO 8601 date or time' }] });
+  if (Number.isNaN(date.getTime()))
+    throw new DomainError('VALIDATION_FAILED', `${field} is not a date`, { errors: [{ field, message: 'must be an ISO 8601 date or time' }] });
   return date.toISOString().slice(0, 10);
 }
 
-const CSV_COLUMNS: (keyof QualificationStats)[] = ['group', 'leadsCreated', 'qualified', 'disqualified', 'accountsCreated', 'contactsCreated', 'opportunitiesCreated', 'qualificationRate'];
+const CSV_COLUMNS: (keyof QualificationStats)[] = [
+  'group',
+  'leadsCreated',
+  'qualified',
+  'disqualified',
+  'accountsCreated',
+  'contactsCreated',
+  'opportunitiesCreated',
+  'qualificationRate',
+];
 
 @ApiTags('analytics')
 @ApiBearerAuth()

@@ -63,7 +63,8 @@ export class AuthGuard implements CanActivate {
     // A token that never expires cannot be taken back: exp is required (docs/api.md, Authentication
     // and roles), and must be a time: 1e309 parses as Infinity, which the JWT library compares as
     // "later than now".
-    if (!Number.isSafeInteger((claims as { exp?: unknown }).exp)) throw new DomainError('UNAUTHORIZED', 'the token has no exp claim, or one that is not a whole number of seconds');
+    if (!Number.isSafeInteger((claims as { exp?: unknown }).exp))
+      throw new DomainError('UNAUTHORIZED', 'the token has no exp claim, or one that is not a whole number of seconds');
     const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
     return { id: claims.sub, roles };
   }

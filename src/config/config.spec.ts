@@ -13,7 +13,13 @@ const refusal = (env: Record<string, string>) => {
 describe('configuration', () => {
   it('runs with no variables at all on the embedded default', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', database: { kind: 'sqlite', path: 'data/leads.sqlite' }, eventStore: 'sql', jwtSecret: DEV_JWT_SECRET });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      database: { kind: 'sqlite', path: 'data/leads.sqlite' },
+      eventStore: 'sql',
+      jwtSecret: DEV_JWT_SECRET,
+    });
   });
 
   it('reads sqlite files, sqlite memory and postgres URLs', () => {

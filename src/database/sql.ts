@@ -34,7 +34,11 @@ export async function upsertRows(
   if (dialect === 'sqlite') {
     // In-process SQLite: one cached single-row statement per row beats parsing a huge one.
     const statement = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders(dialect, columns.length)}) ON CONFLICT (${key.join(', ')}) ${conflict}`;
-    for (const row of rows) await sql(statement, columns.map((c) => toSqlValue(dialect, row[c])));
+    for (const row of rows)
+      await sql(
+        statement,
+        columns.map((c) => toSqlValue(dialect, row[c])),
+      );
     return;
   }
   for (let start = 0; start < rows.length; start += chunkSize) {
@@ -71,7 +75,10 @@ export async function updateChangedColumns(
   const params = changed.map((c) => toSqlValue(dialect, after[c]));
   const set = changed.map((c, i) => `${c} = ${placeholder(dialect, i + 1)}`).join(', ');
   params.push(after[key], after[newer]);
-  await sql(`UPDATE ${table} SET ${set} WHERE ${key} = ${placeholder(dialect, params.length - 1)} AND ${newer} < ${placeholder(dialect, params.length)}`, params);
+  await sql(
+    `UPDATE ${table} SET ${set} WHERE ${key} = ${placeholder(dialect, params.length - 1)} AND ${newer} < ${placeholder(dialect, params.length)}`,
+    params,
+  );
 }
 
 /** Selects rows whose `column` is in `values`, in chunks that fit the parameter limit. */

@@ -79,10 +79,7 @@ export class WalCheckpointer {
     this.stopping = true;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage('stop');
-    await Promise.race([
-      new Promise<void>((resolve) => this.worker.on('message', (m: { type: string }) => m.type === 'stopped' && resolve())),
-      exited,
-    ]);
+    await Promise.race([new Promise<void>((resolve) => this.worker.on('message', (m: { type: string }) => m.type === 'stopped' && resolve())), exited]);
     await this.worker.terminate();
   }
 

@@ -32,7 +32,10 @@ export class CheckpointCommit {
     return this.cursor.checkpoint();
   }
 
-  async commit(to: string, { write, deadLetters = [] }: { write?: (sql: SqlRunner) => Promise<void>; deadLetters?: readonly DeadLetter[] } = {}): Promise<void> {
+  async commit(
+    to: string,
+    { write, deadLetters = [] }: { write?: (sql: SqlRunner) => Promise<void>; deadLetters?: readonly DeadLetter[] } = {},
+  ): Promise<void> {
     await this.db.transactionSql(async (sql) => {
       if (write) await write(sql);
       for (const letter of deadLetters) await this.deadLetters.record(sql, letter);
@@ -67,7 +70,8 @@ export class ProjectionBatch {
       if (signal.aborted) return 'stopped';
       const attempt = await this.retries.attempt(event, () => this.commits.commit(event.position, { write: apply([event]) }), signal);
       if (attempt.outcome === 'stopped') return 'stopped';
-      if (attempt.outcome === 'failed') await this.commits.commit(event.position, { deadLetters: [{ event, error: attempt.error, attempts: attempt.attempts }] });
+      if (attempt.outcome === 'failed')
+        await this.commits.commit(event.position, { deadLetters: [{ event, error: attempt.error, attempts: attempt.attempts }] });
     }
     // Past the last event when the store's filter skipped events of other types after it.
     if (comparePositions(this.commits.checkpoint, position) < 0) await this.commits.commit(position);

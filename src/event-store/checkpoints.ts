@@ -28,7 +28,9 @@ export class Checkpoints {
   }
 
   async get(sql: SqlRunner, processor: string): Promise<StoredCheckpoint | undefined> {
-    const rows = await sql<CheckpointSelect>(`SELECT position, owner, lease_until, rebuild_target FROM checkpoints WHERE processor = ${this.p(1)}`, [processor]);
+    const rows = await sql<CheckpointSelect>(`SELECT position, owner, lease_until, rebuild_target FROM checkpoints WHERE processor = ${this.p(1)}`, [
+      processor,
+    ]);
     if (!rows.length) return undefined;
     const r = rows[0];
     return { position: String(r.position), owner: r.owner ?? null, leaseUntil: Number(r.lease_until), rebuildTarget: r.rebuild_target ?? null };

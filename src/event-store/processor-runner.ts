@@ -146,7 +146,14 @@ export class ProcessorRunner {
         const { events, position } = await this.subscription.pull(this.checkpoint, this.batchSize.current, this.options.pollMs);
         if (events.length === 0 && comparePositions(position, this.checkpoint) <= 0) continue;
         // Processors only ever see the current shape of each event type.
-        if ((await this.process(events.map((e) => upcast(e)), position, signal)) === 'stopped') break;
+        if (
+          (await this.process(
+            events.map((e) => upcast(e)),
+            position,
+            signal,
+          )) === 'stopped'
+        )
+          break;
         this.health.succeeded();
         // SQLite work resolves synchronously, so without this the loop would run on microtasks
         // alone and starve incoming requests for as long as it has a backlog (a rebuild).

@@ -30,7 +30,9 @@ export class RunnerHealth {
     if (this.waitingForDatabase) return;
     this.waitingForDatabase = true;
     const cause = unavailableCause(error);
-    this.logger.warn(`database unavailable (${cause?.code ? `${cause.code}: ` : ''}${cause?.message ?? errorMessage(error)}); waiting for it, no attempt counted`);
+    this.logger.warn(
+      `database unavailable (${cause?.code ? `${cause.code}: ` : ''}${cause?.message ?? errorMessage(error)}); waiting for it, no attempt counted`,
+    );
   }
 }
 

@@ -14,7 +14,7 @@ const PROBE_TIMEOUT_MS = 2_000;
 @ApiTags('operations')
 @Public()
 // Refusals of the HTTP layer, before any route runs (docs/api.md): these routes take no input otherwise.
-@ApiResponse({ ...problemResponse(400, 'the HTTP layer\'s refusals: 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE', {}), status: '4XX' })
+@ApiResponse({ ...problemResponse(400, "the HTTP layer's refusals: 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE", {}), status: '4XX' })
 @Controller('health')
 export class HealthController {
   constructor(
@@ -29,7 +29,10 @@ export class HealthController {
   @Get('live')
   @Header('Cache-Control', 'no-cache, no-store, must-revalidate')
   @ApiOperation({ summary: 'Liveness: the process runs and its event loop answers; nothing else is checked' })
-  @ApiOkResponse({ description: 'The process runs', schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } }, required: ['status'] } })
+  @ApiOkResponse({
+    description: 'The process runs',
+    schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } }, required: ['status'] },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }

@@ -8,7 +8,10 @@ import { ApiExtraModels, ApiHeader, ApiOkResponse, getSchemaPath, type HeaderObj
 export type ResponseHeaders = Record<string, HeaderObject>;
 
 export const ETAG_HEADER = (of: string, resendOn: string): ResponseHeaders => ({
-  ETag: { description: `the ${of}'s version (as in the body) as a strong ETag, e.g. "3"; send it back as If-Match on ${resendOn}`, schema: { type: 'string', example: '"3"' } },
+  ETag: {
+    description: `the ${of}'s version (as in the body) as a strong ETag, e.g. "3"; send it back as If-Match on ${resendOn}`,
+    schema: { type: 'string', example: '"3"' },
+  },
 });
 
 export const PROJECTION_POSITION_HEADER: ResponseHeaders = {
@@ -32,7 +35,10 @@ export const RETRY_AFTER_HEADER: ResponseHeaders = {
 };
 
 export const CSV_DISPOSITION_HEADER: ResponseHeaders = {
-  'Content-Disposition': { description: 'CSV only: attachment; filename="<list>.csv"', schema: { type: 'string', example: 'attachment; filename="leads.csv"' } },
+  'Content-Disposition': {
+    description: 'CSV only: attachment; filename="<list>.csv"',
+    schema: { type: 'string', example: 'attachment; filename="leads.csv"' },
+  },
 };
 
 /** @fastify/rate-limit's headers: on every command (non-GET request), limited or not (src/app.ts). */

@@ -27,12 +27,14 @@ export class ProblemDetailsDto {
   @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 400 }) status: number;
   @ApiProperty({ example: 'the request is invalid' }) detail: string;
   @ApiProperty({ description: 'machine-readable error code (docs/api.md, Errors)', example: 'VALIDATION_FAILED' }) code: string;
-  @ApiPropertyOptional({ type: [ProblemFieldErrorDto], description: 'VALIDATION_FAILED, INVALID_CURSOR: one per field at fault' }) errors?: ProblemFieldErrorDto[];
+  @ApiPropertyOptional({ type: [ProblemFieldErrorDto], description: 'VALIDATION_FAILED, INVALID_CURSOR: one per field at fault' })
+  errors?: ProblemFieldErrorDto[];
   @ApiPropertyOptional({ type: 'integer', description: 'VERSION_MISMATCH, CONCURRENCY_CONFLICT: the version now (-1: no stream)' }) currentVersion?: number;
   @ApiPropertyOptional({ description: 'RECORD_NOT_FOUND: the property naming the missing record', example: 'existingAccountId' }) field?: string;
   @ApiPropertyOptional({ description: 'RECORD_NOT_FOUND: the id that names no record' }) id?: string;
-  @ApiPropertyOptional({ enum: ['Qualified', 'Disqualified'], description: 'LEAD_NOT_OPEN: the lead\'s status' }) leadStatus?: string;
-  @ApiPropertyOptional({ type: ProblemSettingDto, description: 'QUALIFY_SETTING_CHANGED, RECORD_SELECTION_REQUIRED: the setting in force' }) setting?: ProblemSettingDto;
+  @ApiPropertyOptional({ enum: ['Qualified', 'Disqualified'], description: "LEAD_NOT_OPEN: the lead's status" }) leadStatus?: string;
+  @ApiPropertyOptional({ type: ProblemSettingDto, description: 'QUALIFY_SETTING_CHANGED, RECORD_SELECTION_REQUIRED: the setting in force' })
+  setting?: ProblemSettingDto;
   @ApiPropertyOptional({ type: DuplicateMatchesDto, description: 'DUPLICATES_FOUND: every match' }) duplicates?: DuplicateMatchesDto;
   @ApiPropertyOptional({ description: 'PROJECTION_BEHIND, PROJECTION_REBUILDING: the projection', example: 'lead-details' }) projection?: string;
   @ApiPropertyOptional({ description: 'PROJECTION_BEHIND, PROJECTION_REBUILDING: its checkpoint' }) checkpoint?: string;

@@ -28,7 +28,11 @@ function cell(value: unknown): string {
 }
 
 /** Streams rows as CSV page by page, so an export of a million rows never sits in memory. */
-export function csvStream<T extends object>(columns: readonly (keyof T & string)[], pages: AsyncIterable<T[]> | Iterable<T[]>, filename: string): StreamableFile {
+export function csvStream<T extends object>(
+  columns: readonly (keyof T & string)[],
+  pages: AsyncIterable<T[]> | Iterable<T[]>,
+  filename: string,
+): StreamableFile {
   async function* lines() {
     yield columns.join(',') + '\r\n';
     for await (const page of pages) {

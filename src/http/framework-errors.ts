@@ -8,7 +8,12 @@ import { bodyErrors, codeForStatus, problem, PROBLEM_CONTENT_TYPE } from './prob
  */
 export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 400;
-  const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than any id' : error.code === 'FST_ERR_BAD_URL' ? 'the URL does not decode' : 'the request was rejected';
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path segment is longer than any id'
+      : error.code === 'FST_ERR_BAD_URL'
+        ? 'the URL does not decode'
+        : 'the request was rejected';
   void reply
     .code(status)
     .header('Content-Type', PROBLEM_CONTENT_TYPE)
@@ -54,6 +59,9 @@ export function problemOnSend(fastify: FastifyInstance): void {
       // not JSON: keep the generic detail
     }
     reply.header('Content-Type', PROBLEM_CONTENT_TYPE);
-    return JSON.stringify({ ...bodyErrors(status, detail), ...problem(status, codeForStatus(status), status >= 500 ? 'an unexpected error occurred' : detail) });
+    return JSON.stringify({
+      ...bodyErrors(status, detail),
+      ...problem(status, codeForStatus(status), status >= 500 ? 'an unexpected error occurred' : detail),
+    });
   });
 }

@@ -37,12 +37,20 @@ export class CursorCodec {
       const expected = this.mac(content);
       if (given.length === expected.length && timingSafeEqual(given, expected)) {
         const parsed: unknown = JSON.parse(Buffer.from(content, 'base64url').toString('utf8'));
-        if (Array.isArray(parsed) && parsed.length === 3 && parsed[0] === scope && typeof parsed[2] === 'string' && ['string', 'number'].includes(typeof parsed[1])) {
+        if (
+          Array.isArray(parsed) &&
+          parsed.length === 3 &&
+          parsed[0] === scope &&
+          typeof parsed[2] === 'string' &&
+          ['string', 'number'].includes(typeof parsed[1])
+        ) {
           return [parsed[1], parsed[2]];
         }
       }
     }
-    throw new DomainError('INVALID_CURSOR', 'cursor is not one this service issued for this list and sort', { errors: [{ field: 'cursor', message: 'invalid cursor' }] });
+    throw new DomainError('INVALID_CURSOR', 'cursor is not one this service issued for this list and sort', {
+      errors: [{ field: 'cursor', message: 'invalid cursor' }],
+    });
   }
 
   private mac(content: string): Buffer {

@@ -21,7 +21,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       // An outage, not a bug: one line per request, no stack; the route pattern, as the request log names it.
       const cause = unavailableCause(exception);
       const route = request?.routeOptions?.url ?? request?.url;
-      this.logger.warn(`${request?.method} ${route}: database unavailable (${cause?.code ? `${cause.code}: ` : ''}${cause?.message}), answered 503 (correlationId ${request?.id})`);
+      this.logger.warn(
+        `${request?.method} ${route}: database unavailable (${cause?.code ? `${cause.code}: ` : ''}${cause?.message}), answered 503 (correlationId ${request?.id})`,
+      );
     } else if (problem.status >= 500 && !(exception instanceof DomainError) && problem.code !== 'NOT_READY') {
       // Not for a failed readiness check (NOT_READY): Terminus logs it already, with what is down.
       this.logger.error(`${request?.method} ${request?.url} failed: ${(exception as Error)?.stack ?? String(exception)}`);
@@ -47,7 +49,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         // A failed readiness check (@nestjs/terminus): keep which part is down.
         return { ...response, ...base(503, 'NOT_READY', 'the service is not ready: a dependency or processor is down or starting') };
       }
-      const message = typeof response === 'string' ? response : Array.isArray(response?.message) ? response.message.join('; ') : String(response?.message ?? exception.message);
+      const message =
+        typeof response === 'string'
+          ? response
+          : Array.isArray(response?.message)
+            ? response.message.join('; ')
+            : String(response?.message ?? exception.message);
       return { ...bodyErrors(status, message), ...base(status, codeForStatus(status), message) };
     }
     // Fastify's own errors: body too large, malformed JSON, unsupported content type.
@@ -59,7 +66,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (unavailableCause(exception)) {
       // Unreachable, restarting, refusing connections or locked: the request may be retried (see docs/operations.md).
-      return { ...base(503, 'DATABASE_UNAVAILABLE', `the database is unavailable; retry in ${DATABASE_RETRY_AFTER_SECONDS} s`), retryAfter: DATABASE_RETRY_AFTER_SECONDS };
+      return {
+        ...base(503, 'DATABASE_UNAVAILABLE', `the database is unavailable; retry in ${DATABASE_RETRY_AFTER_SECONDS} s`),
+        retryAfter: DATABASE_RETRY_AFTER_SECONDS,
+      };
     }
     return base(500, 'INTERNAL_ERROR', 'an unexpected error occurred; it has been logged');
   }

@@ -55,7 +55,13 @@ export interface Problem {
 }
 
 export function problem(status: number, code: string, detail: string): Problem {
-  return { type: `https://lead-qualification.example/problems/${code.toLowerCase().replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, detail, code };
+  return {
+    type: `https://lead-qualification.example/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+  };
 }
 
 /** A 400 outside the validation pipe (a body that does not parse) fails the body as a whole: same shape as any other. */

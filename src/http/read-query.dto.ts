@@ -8,7 +8,10 @@ export class ReadQueryDto {
 
 /** A query that can also answer CSV: `?format=csv` for a plain download link, same as `Accept: text/csv`. */
 export class ExportableQueryDto extends ReadQueryDto {
-  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv: the same as Accept: text/csv (a download link needs no header); json: JSON whatever Accept says' })
+  @ApiPropertyOptional({
+    enum: ['json', 'csv'],
+    description: 'csv: the same as Accept: text/csv (a download link needs no header); json: JSON whatever Accept says',
+  })
   @IsOptional()
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';

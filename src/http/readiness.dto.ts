@@ -22,7 +22,7 @@ const PROCESSORS = {
   properties: { status: { type: 'string' as const, enum: ['up', 'down'] } },
   required: ['status'],
   additionalProperties: { type: 'string' as const, enum: ['starting', 'running', 'standby', 'retrying', 'stopped'] },
-  description: 'status, and each processor\'s state by name (down while one is stopped or starting)',
+  description: "status, and each processor's state by name (down while one is stopped or starting)",
   example: { status: 'up', 'lead-details': 'running', 'lead-conversion': 'standby' },
 };
 

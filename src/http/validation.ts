@@ -43,7 +43,10 @@ class StrictValidationPipe extends ValidationPipe {
       const got = value === undefined ? 'no body' : value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
       throw invalid([{ field: 'body', message: `the body must be a JSON object; got ${got}` }]);
     }
-    const unknown = unknownKeys(metadata.metatype as new () => object, value as Record<string, unknown>).map((field) => ({ field, message: `property ${field} should not exist` }));
+    const unknown = unknownKeys(metadata.metatype as new () => object, value as Record<string, unknown>).map((field) => ({
+      field,
+      message: `property ${field} should not exist`,
+    }));
     try {
       const result: unknown = await super.transform(value, metadata);
       if (unknown.length) throw invalid(unknown);
@@ -70,7 +73,11 @@ export function strictValidationPipe(): ValidationPipe {
  * nested values are arrays of strings, which validation checks.
  */
 function unknownKeys(metatype: new () => object, body: Record<string, unknown>): string[] {
-  const declared = new Set(getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false).map((m) => m.propertyName));
+  const declared = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(metatype, '', true, false)
+      .map((m) => m.propertyName),
+  );
   return Object.keys(body).filter((key) => !declared.has(key));
 }
 

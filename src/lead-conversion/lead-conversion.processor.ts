@@ -51,7 +51,8 @@ export class LeadConversionProcessor implements SagaProcessor {
       const record = plan[kind];
       if (record.action !== 'existing' || !record.id) continue;
       const presence = await recordPresence(this.store, kind, record.id);
-      if (presence.state === 'pending') throw new NotYetError(`linked ${kind} ${record.id} is not created yet (qualification ${presence.qualificationId} is converting)`);
+      if (presence.state === 'pending')
+        throw new NotYetError(`linked ${kind} ${record.id} is not created yet (qualification ${presence.qualificationId} is converting)`);
       if (presence.state === 'missing') throw new Error(`linked ${kind} ${record.id} does not exist: ${presence.reason}`);
     }
   }

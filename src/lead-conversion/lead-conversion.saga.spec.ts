@@ -124,8 +124,29 @@ describe('given a lead qualified with account, contact and opportunity to create
   });
 
   it('then optional lead fields that are absent or null become null, never undefined', () => {
-    const sparse = { firstName: undefined, jobTitle: null, email: undefined, website: undefined, businessPhone: null, mobilePhone: undefined, street: undefined, city: null };
-    const q = aQualification({}, { ...sparse, stateOrProvince: undefined, postalCode: undefined, country: undefined, budgetAmount: undefined, estimatedValue: null, purchaseTimeframe: undefined, description: undefined });
+    const sparse = {
+      firstName: undefined,
+      jobTitle: null,
+      email: undefined,
+      website: undefined,
+      businessPhone: null,
+      mobilePhone: undefined,
+      street: undefined,
+      city: null,
+    };
+    const q = aQualification(
+      {},
+      {
+        ...sparse,
+        stateOrProvince: undefined,
+        postalCode: undefined,
+        country: undefined,
+        budgetAmount: undefined,
+        estimatedValue: null,
+        purchaseTimeframe: undefined,
+        description: undefined,
+      },
+    );
     const { created } = given(q.data);
     expect(created('account')!.data).toMatchObject({ website: null, telephone: null, ...NO_ADDRESS });
     expect(created('contact')!.data).toMatchObject({ firstName: null, jobTitle: null, email: null, businessPhone: null, mobilePhone: null, ...NO_ADDRESS });
@@ -146,7 +167,12 @@ describe('given a plan that links existing records', () => {
     const { steps, created } = given(q.data);
     expect(steps.creates.map((c) => c.kind)).toEqual(['contact', 'opportunity']);
     expect(created('contact')!.data.parentAccountId).toBe(account.id);
-    expect(created('opportunity')!.data).toMatchObject({ customerId: account.id, customerType: 'account', parentAccountId: account.id, parentContactId: q.plan.contact.id });
+    expect(created('opportunity')!.data).toMatchObject({
+      customerId: account.id,
+      customerType: 'account',
+      parentAccountId: account.id,
+      parentContactId: q.plan.contact.id,
+    });
     expect(steps.completed).toMatchObject({ accountId: account.id, contactId: q.plan.contact.id, opportunityId: q.plan.opportunity.id });
   });
 
@@ -171,7 +197,13 @@ describe('given a plan that links existing records', () => {
       id: q.plan.opportunity.id,
       data: { customerId: account.id, customerType: 'account', parentAccountId: account.id, parentContactId: contact.id, status: 'Open' },
     });
-    expect(steps.completed).toEqual({ leadId: q.leadId, qualificationId: q.qualificationId, accountId: account.id, contactId: contact.id, opportunityId: q.plan.opportunity.id });
+    expect(steps.completed).toEqual({
+      leadId: q.leadId,
+      qualificationId: q.qualificationId,
+      accountId: account.id,
+      contactId: contact.id,
+      opportunityId: q.plan.opportunity.id,
+    });
   });
 
   it('when everything exists or is not wanted, then the saga creates nothing and completes with the linked ids', () => {
@@ -180,7 +212,13 @@ describe('given a plan that links existing records', () => {
     const q = aQualification({ account, contact, opportunity: none });
     const { steps } = given(q.data);
     expect(steps.creates).toEqual([]);
-    expect(steps.completed).toEqual({ leadId: q.leadId, qualificationId: q.qualificationId, accountId: account.id, contactId: contact.id, opportunityId: null });
+    expect(steps.completed).toEqual({
+      leadId: q.leadId,
+      qualificationId: q.qualificationId,
+      accountId: account.id,
+      contactId: contact.id,
+      opportunityId: null,
+    });
   });
 });
 
@@ -190,7 +228,12 @@ describe('given a selection without some records (setting No)', () => {
     const { steps, created } = given(q.data);
     expect(steps.creates.map((c) => c.kind)).toEqual(['contact', 'opportunity']);
     expect(created('contact')!.data.parentAccountId).toBeNull();
-    expect(created('opportunity')!.data).toMatchObject({ customerId: q.plan.contact.id, customerType: 'contact', parentAccountId: null, parentContactId: q.plan.contact.id });
+    expect(created('opportunity')!.data).toMatchObject({
+      customerId: q.plan.contact.id,
+      customerType: 'contact',
+      parentAccountId: null,
+      parentContactId: q.plan.contact.id,
+    });
     expect(steps.completed.accountId).toBeNull();
   });
 
@@ -224,14 +267,23 @@ describe('given a selection without some records (setting No)', () => {
     expect(steps.completed).toEqual({ leadId: q.leadId, qualificationId: q.qualificationId, accountId: null, contactId: null, opportunityId: null });
   });
 
-  const combinations = [true, false].flatMap((account) => [true, false].flatMap((contact) => [true, false].map((opportunity) => ({ account, contact, opportunity }))));
-  it.each(combinations)('account $account, contact $contact, opportunity $opportunity: exactly the selected records, each once, under its planned id', (select) => {
-    const q = aQualification({ account: select.account ? 'create' : none, contact: select.contact ? 'create' : none, opportunity: select.opportunity ? 'create' : none });
-    const { steps } = given(q.data);
-    const expected = (['account', 'contact', 'opportunity'] as const).filter((k) => select[k]).map((k) => [k, derivedRecordId(q.qualificationId, k)]);
-    expect(steps.creates.map((c) => [c.kind, c.id])).toEqual(expected);
-    for (const c of steps.creates) expect(c.data).toMatchObject(q.origin);
-  });
+  const combinations = [true, false].flatMap((account) =>
+    [true, false].flatMap((contact) => [true, false].map((opportunity) => ({ account, contact, opportunity }))),
+  );
+  it.each(combinations)(
+    'account $account, contact $contact, opportunity $opportunity: exactly the selected records, each once, under its planned id',
+    (select) => {
+      const q = aQualification({
+        account: select.account ? 'create' : none,
+        contact: select.contact ? 'create' : none,
+        opportunity: select.opportunity ? 'create' : none,
+      });
+      const { steps } = given(q.data);
+      const expected = (['account', 'contact', 'opportunity'] as const).filter((k) => select[k]).map((k) => [k, derivedRecordId(q.qualificationId, k)]);
+      expect(steps.creates.map((c) => [c.kind, c.id])).toEqual(expected);
+      for (const c of steps.creates) expect(c.data).toMatchObject(q.origin);
+    },
+  );
 });
 
 describe('given the lead changed or the setting flipped after the qualification', () => {

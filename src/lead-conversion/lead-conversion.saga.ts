@@ -20,14 +20,27 @@ export function conversionSteps(qualified: LeadQualified['data']): ConversionSte
   const contactId = plan.contact.action === 'none' ? null : plan.contact.id;
   const opportunityId = plan.opportunity.action === 'none' ? null : plan.opportunity.id;
   const origin = { originatingLeadId: leadId, qualificationId };
-  const address = { street: lead.street ?? null, city: lead.city ?? null, stateOrProvince: lead.stateOrProvince ?? null, postalCode: lead.postalCode ?? null, country: lead.country ?? null };
+  const address = {
+    street: lead.street ?? null,
+    city: lead.city ?? null,
+    stateOrProvince: lead.stateOrProvince ?? null,
+    postalCode: lead.postalCode ?? null,
+    country: lead.country ?? null,
+  };
   const creates: CreateRecord[] = [];
 
   if (plan.account.action === 'create') {
     creates.push({
       kind: 'account',
       id: plan.account.id,
-      data: { name: lead.companyName!.trim(), website: lead.website ?? null, telephone: lead.businessPhone ?? null, ...address, primaryContactId: contactId, ...origin },
+      data: {
+        name: lead.companyName!.trim(),
+        website: lead.website ?? null,
+        telephone: lead.businessPhone ?? null,
+        ...address,
+        primaryContactId: contactId,
+        ...origin,
+      },
     });
   }
   if (plan.contact.action === 'create') {

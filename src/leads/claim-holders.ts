@@ -70,7 +70,14 @@ export function asMatches(holders: Holder[]): DuplicateMatches {
     else if (claim.data.kind === 'contact-email') {
       matches.contacts.push({ id, firstName: record.firstName ?? null, lastName: record.lastName ?? '', email: record.email ?? null, pending });
     } else {
-      matches.leads.push({ id, firstName: record.firstName ?? null, lastName: record.lastName ?? '', email: record.email ?? null, companyName: record.companyName ?? null, pending });
+      matches.leads.push({
+        id,
+        firstName: record.firstName ?? null,
+        lastName: record.lastName ?? '',
+        email: record.email ?? null,
+        companyName: record.companyName ?? null,
+        pending,
+      });
     }
   }
   return matches;

@@ -90,13 +90,13 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
     // Instances starting together may both get here: the first mark stands.
     const p = (n: number) => placeholder(this.db.kind, n);
     await this.db.transactionSql(async (sql) =>
-      sql(`INSERT INTO checkpoints (processor, position, owner, lease_until, updated_at) VALUES (${p(1)}, ${p(2)}, NULL, 0, ${p(3)}) ON CONFLICT (processor) DO NOTHING`, [
-        CLAIMS_BACKFILL,
-        head,
-        new Date().toISOString(),
-      ]),
+      sql(
+        `INSERT INTO checkpoints (processor, position, owner, lease_until, updated_at) VALUES (${p(1)}, ${p(2)}, NULL, 0, ${p(3)}) ON CONFLICT (processor) DO NOTHING`,
+        [CLAIMS_BACKFILL, head, new Date().toISOString()],
+      ),
     );
-    if (head !== START) this.logger.log(`uniqueness claims backfilled up to position ${head}: ${appended} appended for ${wanted.length} records and open leads`);
+    if (head !== START)
+      this.logger.log(`uniqueness claims backfilled up to position ${head}: ${appended} appended for ${wanted.length} records and open leads`);
     return appended;
   }
 
@@ -109,7 +109,7 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
     const leads = new Map<string, LeadSketch>();
     const converting = new Map<string, Wanted[]>();
     const created = new Set<string>();
-    for (let after = START; ; ) {
+    for (let after = START; ;) {
       const page = (await this.store.readAll(after, PAGE)).filter((e) => comparePositions(e.position, head) <= 0);
       if (!page.length) break;
       for (const event of page) this.take(event, wanted, leads, converting, created);
@@ -123,7 +123,18 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
       const key = lead.open ? uniqueKey('lead-email', lead.email) : null;
       if (!key) continue;
       const record = { firstName: lead.firstName, lastName: lead.lastName, email: lead.email, companyName: lead.companyName };
-      wanted.push({ key, fields: { recordId: leadId, leadId, qualificationId: null, ownerStreamId: leadStream(leadId), ownerEventId: lead.createdEventId, record, backfilled: true } });
+      wanted.push({
+        key,
+        fields: {
+          recordId: leadId,
+          leadId,
+          qualificationId: null,
+          ownerStreamId: leadStream(leadId),
+          ownerEventId: lead.createdEventId,
+          record,
+          backfilled: true,
+        },
+      });
     }
     return wanted;
   }
@@ -142,14 +153,34 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
         const key = account ? uniqueKey('account-name', d.name) : uniqueKey('contact-email', d.email);
         if (!key) return;
         // An account with a name key has a name; a contact has a last name (a lead's is required).
-        const record: Record<string, string | null> = account ? { name: d.name ?? null } : { firstName: d.firstName ?? null, lastName: d.lastName ?? null, email: d.email ?? null };
+        const record: Record<string, string | null> = account
+          ? { name: d.name ?? null }
+          : { firstName: d.firstName ?? null, lastName: d.lastName ?? null, email: d.email ?? null };
         const ownerStreamId = recordStream(account ? 'account' : 'contact', d.id);
-        wanted.push({ key, fields: { recordId: d.id, leadId: d.originatingLeadId, qualificationId: d.qualificationId, ownerStreamId, ownerEventId: event.id, record, backfilled: true } });
+        wanted.push({
+          key,
+          fields: {
+            recordId: d.id,
+            leadId: d.originatingLeadId,
+            qualificationId: d.qualificationId,
+            ownerStreamId,
+            ownerEventId: event.id,
+            record,
+            backfilled: true,
+          },
+        });
         return;
       }
       case 'LeadCreated': {
         const d = event.data;
-        leads.set(d.leadId, { open: true, createdEventId: event.id, email: d.email ?? null, firstName: d.firstName ?? null, lastName: d.lastName, companyName: d.companyName ?? null });
+        leads.set(d.leadId, {
+          open: true,
+          createdEventId: event.id,
+          email: d.email ?? null,
+          firstName: d.firstName ?? null,
+          lastName: d.lastName,
+          companyName: d.companyName ?? null,
+        });
         return;
       }
       case 'LeadUpdated': {
@@ -206,7 +237,12 @@ export class ClaimsBackfill implements OnApplicationBootstrap {
   }
 }
 
-const metadata = (): EventMetadata => ({ userId: 'system:uniqueness-backfill', correlationId: CLAIMS_BACKFILL, causationId: CLAIMS_BACKFILL, at: new Date().toISOString() });
+const metadata = (): EventMetadata => ({
+  userId: 'system:uniqueness-backfill',
+  correlationId: CLAIMS_BACKFILL,
+  causationId: CLAIMS_BACKFILL,
+  at: new Date().toISOString(),
+});
 
 /** The claims of the accounts and contacts a LeadQualified plans to create. */
 function plannedClaims(event: RecordedOf<LeadQualified>): Wanted[] {
@@ -214,10 +250,14 @@ function plannedClaims(event: RecordedOf<LeadQualified>): Wanted[] {
   const owner = { leadId, qualificationId, ownerStreamId: leadStream(leadId), ownerEventId: event.id, backfilled: true };
   const out: Wanted[] = [];
   const account = uniqueKey('account-name', lead.companyName);
-  if (plan.account.action === 'create' && plan.account.id && account) out.push({ key: account, fields: { recordId: plan.account.id, record: { name: lead.companyName!.trim() }, ...owner } });
+  if (plan.account.action === 'create' && plan.account.id && account)
+    out.push({ key: account, fields: { recordId: plan.account.id, record: { name: lead.companyName!.trim() }, ...owner } });
   const contact = uniqueKey('contact-email', lead.email);
   if (plan.contact.action === 'create' && plan.contact.id && contact) {
-    out.push({ key: contact, fields: { recordId: plan.contact.id, record: { firstName: lead.firstName ?? null, lastName: lead.lastName, email: lead.email ?? null }, ...owner } });
+    out.push({
+      key: contact,
+      fields: { recordId: plan.contact.id, record: { firstName: lead.firstName ?? null, lastName: lead.lastName, email: lead.email ?? null }, ...owner },
+    });
   }
   return out;
 }

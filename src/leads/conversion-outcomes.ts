@@ -48,7 +48,10 @@ export class ConversionOutcomes implements OnModuleDestroy {
       this.ensureSubscribed(after);
       // Registered first, then the stream: an outcome recorded before the subscription's start
       // (or while it was being opened) is found here, a later one by the subscription.
-      void this.fromLeadStream(leadId, qualificationId).then((found) => found && resolve(found), () => undefined);
+      void this.fromLeadStream(leadId, qualificationId).then(
+        (found) => found && resolve(found),
+        () => undefined,
+      );
       const timeout = new Promise<undefined>((r) => {
         timer = setTimeout(() => r(undefined), timeoutMs);
         stop = () => r(undefined);
@@ -66,7 +69,9 @@ export class ConversionOutcomes implements OnModuleDestroy {
 
   private async fromLeadStream(leadId: string, qualificationId: string): Promise<ConversionOutcome | undefined> {
     const events = await this.store.readStream(leadStream(leadId));
-    const event = events.find((e) => (OUTCOME_TYPES as readonly string[]).includes(e.type) && (e.data as { qualificationId?: string }).qualificationId === qualificationId);
+    const event = events.find(
+      (e) => (OUTCOME_TYPES as readonly string[]).includes(e.type) && (e.data as { qualificationId?: string }).qualificationId === qualificationId,
+    );
     return event ? toOutcome(event.type, event.position) : undefined;
   }
 

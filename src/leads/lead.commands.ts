@@ -95,7 +95,9 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
 
   private async attempt(command: LeadCommand, ctx: CommandContext): Promise<LeadCommandResult> {
     const work: OutsideWork = { claimable: new Map(), releases: [] };
-    const decision = await decide(this.store, leadStream(command.leadId), leadDecider, command, ctx, (c, state, history) => this.enrich(c, state, history, ctx, work));
+    const decision = await decide(this.store, leadStream(command.leadId), leadDecider, command, ctx, (c, state, history) =>
+      this.enrich(c, state, history, ctx, work),
+    );
     if (!decision.append) return { id: command.leadId, version: decision.revision, position: decision.lastPosition, state: decision.state };
     const owner = decision.append.events[0];
     const state = decision.evolved();
@@ -161,7 +163,13 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
   }
 
   /** Reads a key's claims for the command to append to, and the records that hold it now. */
-  private async claimable(work: OutsideWork, claimer: Claimer, key: UniqueKey | null, ctx: CommandContext, ignoreLeadId?: string): Promise<DuplicateMatches | undefined> {
+  private async claimable(
+    work: OutsideWork,
+    claimer: Claimer,
+    key: UniqueKey | null,
+    ctx: CommandContext,
+    ignoreLeadId?: string,
+  ): Promise<DuplicateMatches | undefined> {
     if (!key) return undefined;
     const claims = await readClaims(this.store, key);
     work.claimable.set(claimer, claims);
@@ -227,7 +235,14 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
           streamId: recordStream(claimer, record.id),
           expectedRevision: NO_STREAM,
           // Derived id: a command deciding again after a lost race appends the same event, a retry.
-          events: [{ id: nameBasedId(`${qualificationId}/${claimer}/planned`), type: info.plannedEventType!, data: { id: record.id, leadId, qualificationId }, metadata }],
+          events: [
+            {
+              id: nameBasedId(`${qualificationId}/${claimer}/planned`),
+              type: info.plannedEventType!,
+              data: { id: record.id, leadId, qualificationId },
+              metadata,
+            },
+          ],
         });
       }
       return appends;

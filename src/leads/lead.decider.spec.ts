@@ -32,7 +32,17 @@ function aLead(fields: Partial<LeadFields> = {}) {
     ({ type: 'QualifyLead', leadId, qualificationId: randomUUID(), setting, ...options }) satisfies LeadCommand;
   const qualified = (qualificationId = randomUUID(), plan: QualificationPlan = planFor(qualificationId)): LeadQualified => ({
     type: 'LeadQualified',
-    data: { leadId, qualificationId, plan, decidedBy: 'setting', settingVersion: 0, createRecordsByDefault: true, qualifiedBy: 'sam', qualifiedAt: AT, lead: leadFields },
+    data: {
+      leadId,
+      qualificationId,
+      plan,
+      decidedBy: 'setting',
+      settingVersion: 0,
+      createRecordsByDefault: true,
+      qualifiedBy: 'sam',
+      qualifiedAt: AT,
+      lead: leadFields,
+    },
   });
   const completed = (qualificationId: string, ids: { accountId: string | null; contactId: string | null; opportunityId: string | null }): LeadEvent => ({
     type: 'LeadConversionCompleted',
@@ -90,7 +100,9 @@ describe('CreateLead', () => {
   it('opens the lead as Open/New', () => {
     const lead = aLead();
     expect([lead.created].reduce(evolveLead, initialLead)).toMatchObject({ status: 'Open', statusReason: 'New', id: lead.leadId });
-    given([lead.created]).when({ type: 'UpdateLead', leadId: lead.leadId, changes: { statusReason: 'New' } }).then([]);
+    given([lead.created])
+      .when({ type: 'UpdateLead', leadId: lead.leadId, changes: { statusReason: 'New' } })
+      .then([]);
   });
 });
 
@@ -124,7 +136,9 @@ describe('UpdateLead', () => {
   it('compares with the lead as earlier updates left it', () => {
     const lead = aLead();
     const updated: LeadEvent = { type: 'LeadUpdated', data: { leadId: lead.leadId, rating: 'Cold' } };
-    given([lead.created, updated]).when({ type: 'UpdateLead', leadId: lead.leadId, changes: { rating: 'Cold' } }).then([]);
+    given([lead.created, updated])
+      .when({ type: 'UpdateLead', leadId: lead.leadId, changes: { rating: 'Cold' } })
+      .then([]);
   });
 
   it('moves an open lead to status reason Contacted', () => {
@@ -134,12 +148,13 @@ describe('UpdateLead', () => {
       .then([{ type: 'LeadUpdated', data: { leadId: lead.leadId, statusReason: 'Contacted' } }]);
   });
 
-  it.each(['Qualified', ...DISQUALIFY_REASONS] as const)('refuses status reason %s on an open lead (docs/api.md, Lead commands: Open is New or Contacted): 400', (statusReason) => {
-    const lead = aLead();
-    given([lead.created])
-      .when({ type: 'UpdateLead', leadId: lead.leadId, changes: { statusReason } })
-      .thenThrows({ code: 'VALIDATION_FAILED' });
-  });
+  it.each(['Qualified', ...DISQUALIFY_REASONS] as const)(
+    'refuses status reason %s on an open lead (docs/api.md, Lead commands: Open is New or Contacted): 400',
+    (statusReason) => {
+      const lead = aLead();
+      given([lead.created]).when({ type: 'UpdateLead', leadId: lead.leadId, changes: { statusReason } }).thenThrows({ code: 'VALIDATION_FAILED' });
+    },
+  );
 
   it('accepts the current version as expectedVersion', () => {
     const lead = aLead();
@@ -162,7 +177,9 @@ describe('UpdateLead', () => {
     ['disqualified', (l: ReturnType<typeof aLead>) => [l.created, l.disqualified()]],
   ])('refuses to edit a %s lead: 409 LEAD_NOT_OPEN', (_, history) => {
     const lead = aLead();
-    given(history(lead)).when({ type: 'UpdateLead', leadId: lead.leadId, changes: { rating: 'Warm' } }).thenThrows({ code: 'LEAD_NOT_OPEN' });
+    given(history(lead))
+      .when({ type: 'UpdateLead', leadId: lead.leadId, changes: { rating: 'Warm' } })
+      .thenThrows({ code: 'LEAD_NOT_OPEN' });
   });
 });
 
@@ -170,7 +187,9 @@ describe('QualifyLead under setting Yes', () => {
   it('plans account, contact and opportunity with ids derived from the qualification', () => {
     const lead = aLead();
     const command = lead.qualify(YES);
-    given([lead.created]).when(command).then([expectedQualified(lead, command, planFor(command.qualificationId), 'setting')]);
+    given([lead.created])
+      .when(command)
+      .then([expectedQualified(lead, command, planFor(command.qualificationId), 'setting')]);
   });
 
   it('stamps who qualified and when from the context', () => {
@@ -188,7 +207,13 @@ describe('QualifyLead under setting Yes', () => {
     const updated: LeadEvent = { type: 'LeadUpdated', data: { leadId: lead.leadId, companyName: 'Difference Engines plc', mobilePhone: null } };
     given([lead.created, updated])
       .when(command)
-      .then([expectedQualified(lead, command, planFor(command.qualificationId), 'setting', { ...lead.fields, companyName: 'Difference Engines plc', mobilePhone: null })]);
+      .then([
+        expectedQualified(lead, command, planFor(command.qualificationId), 'setting', {
+          ...lead.fields,
+          companyName: 'Difference Engines plc',
+          mobilePhone: null,
+        }),
+      ]);
   });
 
   it('derives the same record ids from the same qualification id, and others from another', () => {
@@ -204,7 +229,9 @@ describe('QualifyLead under setting Yes', () => {
   it('accepts an explicit selection of all three', () => {
     const lead = aLead();
     const command = lead.qualify(YES, { createAccount: true, createContact: true, createOpportunity: true });
-    given([lead.created]).when(command).then([expectedQualified(lead, command, planFor(command.qualificationId), 'setting')]);
+    given([lead.created])
+      .when(command)
+      .then([expectedQualified(lead, command, planFor(command.qualificationId), 'setting')]);
   });
 
   it.each([
@@ -242,12 +269,16 @@ describe('QualifyLead under setting No', () => {
       .thenThrows({ code: 'RECORD_SELECTION_REQUIRED', extra: { setting: { createRecordsByDefault: false, version: 4 } } });
   });
 
-  const combinations = [true, false].flatMap((account) => [true, false].flatMap((contact) => [true, false].map((opportunity) => ({ account, contact, opportunity }))));
+  const combinations = [true, false].flatMap((account) =>
+    [true, false].flatMap((contact) => [true, false].map((opportunity) => ({ account, contact, opportunity }))),
+  );
 
   it.each(combinations)('plans what the salesperson chose: account $account, contact $contact, opportunity $opportunity', (select) => {
     const lead = aLead();
     const command = lead.qualify(NO, { createAccount: select.account, createContact: select.contact, createOpportunity: select.opportunity });
-    given([lead.created]).when(command).then([expectedQualified(lead, command, planFor(command.qualificationId, select), 'salesperson')]);
+    given([lead.created])
+      .when(command)
+      .then([expectedQualified(lead, command, planFor(command.qualificationId, select), 'salesperson')]);
   });
 
   it('refuses an account for a lead without a company name: 422 COMPANY_NAME_REQUIRED', () => {
@@ -280,7 +311,9 @@ describe('QualifyLead and the setting version', () => {
   it('accepts expectedSettingVersion equal to the current one', () => {
     const lead = aLead();
     const command = lead.qualify(YES, { expectedSettingVersion: 3 });
-    given([lead.created]).when(command).then([expectedQualified(lead, command, planFor(command.qualificationId), 'setting')]);
+    given([lead.created])
+      .when(command)
+      .then([expectedQualified(lead, command, planFor(command.qualificationId), 'setting')]);
   });
 });
 
@@ -306,7 +339,13 @@ describe('QualifyLead with existing customer records', () => {
   it('uses the account and contact given in the command, over those on the lead', () => {
     const [accountId, contactId] = [randomUUID(), randomUUID()];
     const lead = aLead({ existingAccountId: randomUUID(), existingContactId: randomUUID() });
-    const command = lead.qualify(NO, { createAccount: true, createContact: true, createOpportunity: false, existingAccountId: accountId, existingContactId: contactId });
+    const command = lead.qualify(NO, {
+      createAccount: true,
+      createContact: true,
+      createOpportunity: false,
+      existingAccountId: accountId,
+      existingContactId: contactId,
+    });
     given([lead.created])
       .when(command)
       .then([expectedQualified(lead, command, { account: existing(accountId), contact: existing(contactId), opportunity: none }, 'salesperson')]);
@@ -325,10 +364,13 @@ describe('QualifyLead with existing customer records', () => {
 describe('QualifyLead on a lead that is not open', () => {
   it.each([
     ['qualified', (l: ReturnType<typeof aLead>) => [l.created, l.qualified()]],
-    ['qualified and converted', (l: ReturnType<typeof aLead>) => {
-      const q = randomUUID();
-      return [l.created, l.qualified(q), l.completed(q, { accountId: randomUUID(), contactId: randomUUID(), opportunityId: randomUUID() })];
-    }],
+    [
+      'qualified and converted',
+      (l: ReturnType<typeof aLead>) => {
+        const q = randomUUID();
+        return [l.created, l.qualified(q), l.completed(q, { accountId: randomUUID(), contactId: randomUUID(), opportunityId: randomUUID() })];
+      },
+    ],
     ['disqualified', (l: ReturnType<typeof aLead>) => [l.created, l.disqualified()]],
   ])('refuses a %s lead: 409 LEAD_NOT_OPEN', (_, history) => {
     const lead = aLead();
@@ -375,7 +417,9 @@ describe('ReactivateLead', () => {
   it('lets a reactivated lead be edited and disqualified again', () => {
     const lead = aLead();
     const history = [lead.created, lead.disqualified(), lead.reactivated];
-    given(history).when({ type: 'UpdateLead', leadId: lead.leadId, changes: { statusReason: 'New' } }).then([]);
+    given(history)
+      .when({ type: 'UpdateLead', leadId: lead.leadId, changes: { statusReason: 'New' } })
+      .then([]);
     given(history)
       .when({ type: 'DisqualifyLead', leadId: lead.leadId, statusReason: 'Lost' })
       .then([{ type: 'LeadDisqualified', data: { leadId: lead.leadId, statusReason: 'Lost' } }]);
@@ -397,19 +441,36 @@ describe('QualifyLead again after reactivation', () => {
     given(history)
       .when(command)
       .then([
-        expectedQualified(lead, command, { account: existing(accountId), contact: existing(contactId), opportunity: created(derivedRecordId(command.qualificationId, 'opportunity')) }, 'setting'),
+        expectedQualified(
+          lead,
+          command,
+          { account: existing(accountId), contact: existing(contactId), opportunity: created(derivedRecordId(command.qualificationId, 'opportunity')) },
+          'setting',
+        ),
       ]);
   });
 
   it('reuses them also after a disqualification in between, under setting No', () => {
     const lead = aLead();
     const [q1, accountId, contactId] = [randomUUID(), randomUUID(), randomUUID()];
-    const history = [lead.created, lead.qualified(q1), lead.completed(q1, { accountId, contactId, opportunityId: null }), lead.reactivated, lead.disqualified(), lead.reactivated];
+    const history = [
+      lead.created,
+      lead.qualified(q1),
+      lead.completed(q1, { accountId, contactId, opportunityId: null }),
+      lead.reactivated,
+      lead.disqualified(),
+      lead.reactivated,
+    ];
     const command = lead.qualify(NO, { createAccount: true, createContact: true, createOpportunity: true });
     given(history)
       .when(command)
       .then([
-        expectedQualified(lead, command, { account: existing(accountId), contact: existing(contactId), opportunity: created(derivedRecordId(command.qualificationId, 'opportunity')) }, 'salesperson'),
+        expectedQualified(
+          lead,
+          command,
+          { account: existing(accountId), contact: existing(contactId), opportunity: created(derivedRecordId(command.qualificationId, 'opportunity')) },
+          'salesperson',
+        ),
       ]);
   });
 
@@ -445,7 +506,11 @@ describe('QualifyLead again after reactivation', () => {
         expectedQualified(
           lead,
           command,
-          { account: existing(derivedRecordId(q1, 'account')), contact: existing(derivedRecordId(q1, 'contact')), opportunity: created(derivedRecordId(command.qualificationId, 'opportunity')) },
+          {
+            account: existing(derivedRecordId(q1, 'account')),
+            contact: existing(derivedRecordId(q1, 'contact')),
+            opportunity: created(derivedRecordId(command.qualificationId, 'opportunity')),
+          },
           'setting',
         ),
       ]);

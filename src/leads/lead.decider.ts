@@ -1,6 +1,16 @@
 import { DomainError, type DomainErrorCode } from '../shared/domain-error.js';
 import { derivedRecordId } from '../shared/record-ids.js';
-import type { DecidedBy, DisqualifyReason, LeadEvent, LeadFields, LeadQualified, PlannedRecord, QualificationPlan, SettingInForce, StatusReason } from './lead.events.js';
+import type {
+  DecidedBy,
+  DisqualifyReason,
+  LeadEvent,
+  LeadFields,
+  LeadQualified,
+  PlannedRecord,
+  QualificationPlan,
+  SettingInForce,
+  StatusReason,
+} from './lead.events.js';
 import { OPEN_REASONS } from './lead.events.js';
 import { noDuplicates, type DuplicateMatches } from '../uniqueness/unique-key.events.js';
 import type { LeadState } from './lead.state.js';
@@ -42,7 +52,14 @@ export type LeadCommand =
     } & CheckedOutside)
   | { type: 'DisqualifyLead'; leadId: string; statusReason: DisqualifyReason }
   | ({ type: 'ReactivateLead'; leadId: string } & CheckedOutside)
-  | { type: 'RecordConversionCompleted'; leadId: string; qualificationId: string; accountId: string | null; contactId: string | null; opportunityId: string | null }
+  | {
+      type: 'RecordConversionCompleted';
+      leadId: string;
+      qualificationId: string;
+      accountId: string | null;
+      contactId: string | null;
+      opportunityId: string | null;
+    }
   | { type: 'RecordConversionFailed'; leadId: string; qualificationId: string; reason: string };
 
 /** Every command's rules. Returns the events to append; throws DomainError when a rule says no. */
@@ -81,7 +98,12 @@ export function decideLead(command: LeadCommand, state: LeadState, ctx: { userId
       return [{ type: 'LeadDisqualified', data: { leadId: state.id, statusReason: command.statusReason } }];
     case 'ReactivateLead':
       if (state.status === 'Open') throw new DomainError('LEAD_ALREADY_OPEN', `lead ${state.id} is already open`);
-      return [{ type: 'LeadReactivated', data: { leadId: state.id, ...checkLeadDuplicates(command, 'another open lead has this e-mail now; set ignoreDuplicates to reopen this one anyway') } }];
+      return [
+        {
+          type: 'LeadReactivated',
+          data: { leadId: state.id, ...checkLeadDuplicates(command, 'another open lead has this e-mail now; set ignoreDuplicates to reopen this one anyway') },
+        },
+      ];
     // The saga's outcomes: recorded once per qualification, whatever the lead's state meanwhile.
     case 'RecordConversionCompleted': {
       if (state.conversions[command.qualificationId]) return [];
@@ -179,12 +201,20 @@ function checkSettingVersion({ setting, expectedSettingVersion }: QualifyLead): 
 function decideSelection({ setting, createAccount, createContact, createOpportunity }: QualifyLead): { selection: Selection; decidedBy: DecidedBy } {
   if (setting.createRecordsByDefault) {
     if ([createAccount, createContact, createOpportunity].some((c) => c === false)) {
-      throw settingError(setting, 'QUALIFY_SETTING_CHANGED', 'the setting creates account, contact and opportunity by default; a narrower selection is not allowed');
+      throw settingError(
+        setting,
+        'QUALIFY_SETTING_CHANGED',
+        'the setting creates account, contact and opportunity by default; a narrower selection is not allowed',
+      );
     }
     return { selection: { account: true, contact: true, opportunity: true }, decidedBy: 'setting' };
   }
   if (typeof createAccount !== 'boolean' || typeof createContact !== 'boolean' || typeof createOpportunity !== 'boolean') {
-    throw settingError(setting, 'RECORD_SELECTION_REQUIRED', 'the setting asks the salesperson to choose: give createAccount, createContact and createOpportunity');
+    throw settingError(
+      setting,
+      'RECORD_SELECTION_REQUIRED',
+      'the setting asks the salesperson to choose: give createAccount, createContact and createOpportunity',
+    );
   }
   return { selection: { account: createAccount, contact: createContact, opportunity: createOpportunity }, decidedBy: 'salesperson' };
 }
@@ -229,7 +259,10 @@ function planNewAccount(qualificationId: string, decidedBy: DecidedBy, fields: L
   return noRecord();
 }
 
-const newRecord = (qualificationId: string, kind: 'account' | 'contact' | 'opportunity'): PlannedRecord => ({ action: 'create', id: derivedRecordId(qualificationId, kind) });
+const newRecord = (qualificationId: string, kind: 'account' | 'contact' | 'opportunity'): PlannedRecord => ({
+  action: 'create',
+  id: derivedRecordId(qualificationId, kind),
+});
 const linkedRecord = (id: string): PlannedRecord => ({ action: 'existing', id });
 const noRecord = (): PlannedRecord => ({ action: 'none', id: null });
 
@@ -241,7 +274,10 @@ function checkRecordDuplicates(command: QualifyLead, plan: QualificationPlan): {
   const accounts = plan.account.action === 'create' ? (command.duplicates?.accounts ?? []) : [];
   const contacts = plan.contact.action === 'create' ? (command.duplicates?.contacts ?? []) : [];
   if ((accounts.length || contacts.length) && !command.ignoreDuplicates) {
-    throw duplicatesFound('records like the ones this qualification would create exist or are being created; link them (existingAccountId, existingContactId) or set ignoreDuplicates', { ...noDuplicates(), accounts, contacts });
+    throw duplicatesFound(
+      'records like the ones this qualification would create exist or are being created; link them (existingAccountId, existingContactId) or set ignoreDuplicates',
+      { ...noDuplicates(), accounts, contacts },
+    );
   }
   const ignored = [...accounts, ...contacts].map((r) => r.id);
   return ignored.length ? { ignoredDuplicates: ignored } : {};

@@ -4,7 +4,18 @@ import type { PurchaseTimeframe } from '../shared/purchase-timeframes.js';
 // A lead field's vocabulary like the others here, though defined in shared/ for the opportunity.
 export { PURCHASE_TIMEFRAMES, type PurchaseTimeframe } from '../shared/purchase-timeframes.js';
 
-export const LEAD_SOURCES = ['Advertisement', 'EmployeeReferral', 'ExternalReferral', 'Partner', 'PublicRelations', 'Seminar', 'TradeShow', 'Web', 'WordOfMouth', 'Other'] as const;
+export const LEAD_SOURCES = [
+  'Advertisement',
+  'EmployeeReferral',
+  'ExternalReferral',
+  'Partner',
+  'PublicRelations',
+  'Seminar',
+  'TradeShow',
+  'Web',
+  'WordOfMouth',
+  'Other',
+] as const;
 export const RATINGS = ['Hot', 'Warm', 'Cold'] as const;
 export const OPEN_REASONS = ['New', 'Contacted'] as const;
 export const DISQUALIFY_REASONS = ['Lost', 'CannotContact', 'NoLongerInterested', 'Canceled'] as const;
@@ -87,14 +98,7 @@ export type LeadConversionFailed = { type: 'LeadConversionFailed'; data: { leadI
 export type LeadDisqualified = { type: 'LeadDisqualified'; data: { leadId: string; statusReason: DisqualifyReason } };
 export type LeadReactivated = { type: 'LeadReactivated'; data: { leadId: string } & Overrode };
 
-export type LeadEvent =
-  | LeadCreated
-  | LeadUpdated
-  | LeadQualified
-  | LeadConversionCompleted
-  | LeadConversionFailed
-  | LeadDisqualified
-  | LeadReactivated;
+export type LeadEvent = LeadCreated | LeadUpdated | LeadQualified | LeadConversionCompleted | LeadConversionFailed | LeadDisqualified | LeadReactivated;
 
 export const leadStream = (id: string) => `lead-${id}`;
 

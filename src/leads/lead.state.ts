@@ -29,7 +29,18 @@ export function evolveLead(state: LeadState, event: LeadEvent): LeadState {
   const revision = state.revision + 1;
   if (event.type === 'LeadCreated') {
     const { leadId, ignoredDuplicates: _ignored, ...fields } = event.data;
-    return { status: 'Open', revision, id: leadId, statusReason: 'New', fields, convertedAccountId: null, convertedContactId: null, completedAccountId: null, completedContactId: null, conversions: {} };
+    return {
+      status: 'Open',
+      revision,
+      id: leadId,
+      statusReason: 'New',
+      fields,
+      convertedAccountId: null,
+      convertedContactId: null,
+      completedAccountId: null,
+      completedContactId: null,
+      conversions: {},
+    };
   }
   if (state.status === 'None') return state;
   switch (event.type) {

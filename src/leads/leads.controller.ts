@@ -75,7 +75,9 @@ export class LeadsController {
   async create(@Body() body: CreateLeadDto, @Ctx() ctx: CommandContext): Promise<CommandAcceptedDto> {
     const { id, ignoreDuplicates, ...fields } = body;
     const leadId = id?.toLowerCase() ?? uuidv7();
-    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'CreateLead', leadId, fields: lowerLinks({ ...fields }), ignoreDuplicates }, ctx)));
+    return accepted(
+      await this.commands.execute(new ExecuteLeadCommand({ type: 'CreateLead', leadId, fields: lowerLinks({ ...fields }), ignoreDuplicates }, ctx)),
+    );
   }
 
   @Patch(':id')
@@ -91,7 +93,11 @@ export class LeadsController {
   ): Promise<CommandAcceptedDto> {
     const expectedVersion = parseIfMatch(ifMatch);
     const { ignoreDuplicates, ...changes } = body;
-    return accepted(await this.commands.execute(new ExecuteLeadCommand({ type: 'UpdateLead', leadId, changes: lowerLinks({ ...changes }), expectedVersion, ignoreDuplicates }, ctx)));
+    return accepted(
+      await this.commands.execute(
+        new ExecuteLeadCommand({ type: 'UpdateLead', leadId, changes: lowerLinks({ ...changes }), expectedVersion, ignoreDuplicates }, ctx),
+      ),
+    );
   }
 
   @Post(':id/qualify')
@@ -148,7 +154,10 @@ export class LeadsController {
     description:
       'One outcome per lead, in request order: `status` is the HTTP status the single-lead request would have had, `code` and `detail` on failure. Duplicate detection applies to each lead. Partial success is allowed.',
   })
-  @ApiHeader({ ...PREFER_HEADER, description: `wait=N (N ≤ ${MAX_WAIT_SECONDS}) for the whole call: each item whose conversion ends in time has status 200 and its outcome, the others 202` })
+  @ApiHeader({
+    ...PREFER_HEADER,
+    description: `wait=N (N ≤ ${MAX_WAIT_SECONDS}) for the whole call: each item whose conversion ends in time has status 200 and its outcome, the others 202`,
+  })
   @ApiOkResponse({ type: BulkQualifyResultDto })
   @ApiResponseHeaders(200, PREFERENCE_APPLIED_HEADER)
   @ApiProblems(400, 401, 403, 413)
@@ -192,7 +201,9 @@ export class LeadsController {
   }
 
   private async qualifyOne(leadId: string, options: QualifyLeadDto, ctx: CommandContext): Promise<QualificationAcceptedDto> {
-    const result = await this.commands.execute(new ExecuteLeadCommand({ type: 'QualifyLead', leadId, qualificationId: uuidv7(), ...lowerLinks({ ...options }) }, ctx));
+    const result = await this.commands.execute(
+      new ExecuteLeadCommand({ type: 'QualifyLead', leadId, qualificationId: uuidv7(), ...lowerLinks({ ...options }) }, ctx),
+    );
     const q = result.qualified!;
     return { leadId, qualificationId: q.qualificationId, plan: q.plan, decidedBy: q.decidedBy, settingVersion: q.settingVersion, position: result.position };
   }

@@ -28,9 +28,7 @@ export function qualificationOutcome(leadEvents: RecordedEvent[], qualificationI
  * created; otherwise `missing`.
  */
 export type RecordPresence =
-  | { state: 'created'; data: RecordCreated['data'] }
-  | { state: 'pending'; leadId: string; qualificationId: string }
-  | { state: 'missing'; reason: string };
+  { state: 'created'; data: RecordCreated['data'] } | { state: 'pending'; leadId: string; qualificationId: string } | { state: 'missing'; reason: string };
 
 export async function recordPresence(store: EventStore, kind: RecordKind, id: string): Promise<RecordPresence> {
   const info = RECORD_KINDS[kind];

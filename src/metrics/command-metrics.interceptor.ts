@@ -23,7 +23,10 @@ export class CommandMetricsInterceptor implements NestInterceptor {
         },
         error: (error: unknown) => {
           stop();
-          this.metrics.commands.inc({ command, outcome: error instanceof DomainError ? error.code : isDatabaseUnavailable(error) ? 'DATABASE_UNAVAILABLE' : 'error' });
+          this.metrics.commands.inc({
+            command,
+            outcome: error instanceof DomainError ? error.code : isDatabaseUnavailable(error) ? 'DATABASE_UNAVAILABLE' : 'error',
+          });
         },
       }),
     );

@@ -8,7 +8,10 @@ export class ProjectionDto {
   @ApiProperty({ description: 'the last log position it processed' }) checkpoint: string;
   @ApiProperty({ description: 'the head of the log' }) head: string;
   @ApiProperty({ description: 'positions behind the head' }) lag: string;
-  @ApiProperty({ enum: ['starting', 'running', 'running elsewhere', 'retrying', 'stopped', 'rebuilding'], description: 'running elsewhere: another instance holds the lease' })
+  @ApiProperty({
+    enum: ['starting', 'running', 'running elsewhere', 'retrying', 'stopped', 'rebuilding'],
+    description: 'running elsewhere: another instance holds the lease',
+  })
   status: string;
   @ApiProperty({ type: String, nullable: true, description: 'the instance holding the lease' }) owner: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'while rebuilding: the position the replay must reach' }) rebuildTarget: string | null;

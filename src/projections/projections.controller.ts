@@ -34,7 +34,14 @@ export class ProjectionsController {
     const head = await this.store.headPosition();
     const [checkpoints, letters] = await Promise.all([
       this.db.read((m) => m.find(CheckpointRow)),
-      this.db.read((m) => m.createQueryBuilder(DeadLetterRow, 'd').select('d.processor', 'processor').addSelect('COUNT(*)', 'count').groupBy('d.processor').getRawMany<{ processor: string; count: string | number }>()),
+      this.db.read((m) =>
+        m
+          .createQueryBuilder(DeadLetterRow, 'd')
+          .select('d.processor', 'processor')
+          .addSelect('COUNT(*)', 'count')
+          .groupBy('d.processor')
+          .getRawMany<{ processor: string; count: string | number }>(),
+      ),
     ]);
     const items = this.processors.all().map((runner) => {
       const row = checkpoints.find((c) => c.processor === runner.name);

@@ -4,5 +4,9 @@ import { ProjectionsController } from './projections.controller.js';
 import { ProjectionPositionInterceptor } from './reads-projections.js';
 
 @Global()
-@Module({ controllers: [ProjectionsController], providers: [ProjectionGate, ProjectionPositionInterceptor], exports: [ProjectionGate, ProjectionPositionInterceptor] })
+@Module({
+  controllers: [ProjectionsController],
+  providers: [ProjectionGate, ProjectionPositionInterceptor],
+  exports: [ProjectionGate, ProjectionPositionInterceptor],
+})
 export class ProjectionsModule {}

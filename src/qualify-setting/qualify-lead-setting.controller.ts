@@ -30,10 +30,16 @@ export class SettingDto {
 
 @ApiSchema({ name: 'SettingChanged' })
 export class SettingChangedDto extends SettingDto {
-  @ApiProperty({ description: 'global log position of the change (of the stream\'s last event when nothing changed); pass as minPosition to read your write' }) position: string;
+  @ApiProperty({ description: "global log position of the change (of the stream's last event when nothing changed); pass as minPosition to read your write" })
+  position: string;
 }
 
-const view = ({ createRecordsByDefault, version, updatedAt, updatedBy }: SettingResult): SettingDto => ({ createRecordsByDefault, version, updatedAt, updatedBy });
+const view = ({ createRecordsByDefault, version, updatedAt, updatedBy }: SettingResult): SettingDto => ({
+  createRecordsByDefault,
+  version,
+  updatedAt,
+  updatedBy,
+});
 
 const ETAG_HEADER = VERSION_ETAG('setting', 'PUT');
 
@@ -66,7 +72,8 @@ export class QualifyLeadSettingController {
   @ApiHeader({
     name: 'If-Match',
     required: false,
-    description: 'the version the administrator edited (3, "3" or W/"3"); 412 VERSION_MISMATCH with currentVersion when the setting is at another version, and nothing is changed',
+    description:
+      'the version the administrator edited (3, "3" or W/"3"); 412 VERSION_MISMATCH with currentVersion when the setting is at another version, and nothing is changed',
   })
   @ApiOkResponse({ type: SettingChangedDto })
   @ApiResponseHeaders(200, ETAG_HEADER)

@@ -37,8 +37,12 @@ describe('the qualify-lead setting before any change', () => {
 
 describe('UpdateQualifyLeadSetting after changes', () => {
   it('appends nothing when set to the value it already has', () => {
-    given([updated(false, 1)]).when({ createRecordsByDefault: false }).then([]);
-    given([updated(false, 1), updated(true, 2)]).when({ createRecordsByDefault: true }).then([]);
+    given([updated(false, 1)])
+      .when({ createRecordsByDefault: false })
+      .then([]);
+    given([updated(false, 1), updated(true, 2)])
+      .when({ createRecordsByDefault: true })
+      .then([]);
   });
 
   it('increments the version and records the previous value', () => {
@@ -51,26 +55,32 @@ describe('UpdateQualifyLeadSetting after changes', () => {
   });
 
   it.each([undefined, null, 'false', 0])('refuses a value that is not a boolean (%p): 400 VALIDATION_FAILED', (value) => {
-    given([]).when({ createRecordsByDefault: value as unknown as boolean }).thenThrows({ code: 'VALIDATION_FAILED' });
+    given([])
+      .when({ createRecordsByDefault: value as unknown as boolean })
+      .thenThrows({ code: 'VALIDATION_FAILED' });
   });
 });
 
 describe('UpdateQualifyLeadSetting with an expected version (If-Match)', () => {
   it('changes the setting when the expected version is the current one', () => {
-    given([]).when({ createRecordsByDefault: false, expectedVersion: 0 }).then([
-      { type: 'QualifyLeadSettingUpdated', data: { createRecordsByDefault: false, previousValue: true, version: 1 } },
-    ]);
+    given([])
+      .when({ createRecordsByDefault: false, expectedVersion: 0 })
+      .then([{ type: 'QualifyLeadSettingUpdated', data: { createRecordsByDefault: false, previousValue: true, version: 1 } }]);
     given([updated(false, 1)])
       .when({ createRecordsByDefault: true, expectedVersion: 1 })
       .then([{ type: 'QualifyLeadSettingUpdated', data: { createRecordsByDefault: true, previousValue: false, version: 2 } }]);
   });
 
   it('appends nothing for the value it already has at the current version', () => {
-    given([updated(false, 1)]).when({ createRecordsByDefault: false, expectedVersion: 1 }).then([]);
+    given([updated(false, 1)])
+      .when({ createRecordsByDefault: false, expectedVersion: 1 })
+      .then([]);
   });
 
   it.each([0, 2, 7])('refuses expected version %p when the setting is at version 1: 412 VERSION_MISMATCH with currentVersion', (expectedVersion) => {
-    given([updated(false, 1)]).when({ createRecordsByDefault: true, expectedVersion }).thenThrows({ code: 'VERSION_MISMATCH', extra: { currentVersion: 1 } });
+    given([updated(false, 1)])
+      .when({ createRecordsByDefault: true, expectedVersion })
+      .thenThrows({ code: 'VERSION_MISMATCH', extra: { currentVersion: 1 } });
   });
 
   it('refuses a stale version even when the value is the one it already has: the client decided on an old view', () => {
@@ -80,7 +90,9 @@ describe('UpdateQualifyLeadSetting with an expected version (If-Match)', () => {
   });
 
   it('refuses a value that is not a boolean before looking at the version', () => {
-    given([]).when({ createRecordsByDefault: 'false' as unknown as boolean, expectedVersion: 5 }).thenThrows({ code: 'VALIDATION_FAILED' });
+    given([])
+      .when({ createRecordsByDefault: 'false' as unknown as boolean, expectedVersion: 5 })
+      .thenThrows({ code: 'VALIDATION_FAILED' });
   });
 });
 

@@ -91,4 +91,3 @@ export const RECORD_KINDS: Record<RecordKind, RecordKindInfo> = {
 export const RECORD_EVENT_TYPES = Object.values(RECORD_KINDS).map((k) => k.eventType);
 
 export const recordStream = (kind: RecordKind, id: string) => `${kind}-${id}`;
-

@@ -25,13 +25,17 @@ describe.each(['account', 'contact', 'opportunity'] as const)('%s', (kind) => {
   it(`given no ${kind}, when the saga creates it, then ${EVENT_TYPE[kind]} with its id, mapped fields, originating lead and qualification`, () => {
     const record = aRecord(kind);
     const command = record.create();
-    given([]).when(command).then([record.created(command)]);
+    given([])
+      .when(command)
+      .then([record.created(command)]);
   });
 
   it(`given the ${kind} created by this qualification, when created again (a redelivery), then nothing: already done`, () => {
     const record = aRecord(kind);
     const command = record.create();
-    given([record.created(command)]).when(command).then([]);
+    given([record.created(command)])
+      .when(command)
+      .then([]);
   });
 
   it(`given the ${kind} created by this qualification, when created again with other data, then still nothing: the first creation stands`, () => {
@@ -45,7 +49,9 @@ describe.each(['account', 'contact', 'opportunity'] as const)('%s', (kind) => {
   it(`given the ${kind} created by another qualification, when this one creates it, then 409 RECORD_EXISTS`, () => {
     const record = aRecord(kind);
     const theirs = record.create();
-    given([record.created(theirs)]).when(record.create()).thenThrows({ code: 'RECORD_EXISTS' });
+    given([record.created(theirs)])
+      .when(record.create())
+      .thenThrows({ code: 'RECORD_EXISTS' });
   });
 });
 

@@ -35,7 +35,10 @@ export function evolveRecord(state: RecordState, event: RecordCreated | RecordPl
 export function decideRecord(command: CreateRecord, state: RecordState): RecordCreated[] {
   if (state.exists) {
     if (state.qualificationId === command.data.qualificationId) return [];
-    throw new DomainError('RECORD_EXISTS', `${command.kind} ${command.id} was created by qualification ${state.qualificationId}, not ${command.data.qualificationId}`);
+    throw new DomainError(
+      'RECORD_EXISTS',
+      `${command.kind} ${command.id} was created by qualification ${state.qualificationId}, not ${command.data.qualificationId}`,
+    );
   }
   return [{ type: RECORD_KINDS[command.kind].eventType, data: { id: command.id, ...command.data } }];
 }

@@ -90,7 +90,10 @@ export class ListRecordsHandler implements IQueryHandler<ListRecords> {
     if (filter.originatingLeadId) where.add((p) => `originating_lead_id = ${p()}`, filter.originatingLeadId.toLowerCase());
     const scope = `${kind}:createdAt`;
     if (filter.cursor) where.after(SORT, this.cursors.decode(scope, filter.cursor));
-    const rows = await this.db.query<RecordRow>(`SELECT * FROM ${RECORD_KINDS[kind].table} ${where.toString()} ${orderBy(SORT)} LIMIT ${limit + 1}`, where.params);
+    const rows = await this.db.query<RecordRow>(
+      `SELECT * FROM ${RECORD_KINDS[kind].table} ${where.toString()} ${orderBy(SORT)} LIMIT ${limit + 1}`,
+      where.params,
+    );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { items: page.map((r) => toView(kind, r)), nextCursor: rows.length > limit && last ? this.cursors.encode(scope, last.created_at, last.id) : null };
@@ -110,7 +113,6 @@ export class ListRecordsHandler implements IQueryHandler<ListRecords> {
     return { items: page.map((r) => toView(kind, r)), nextCursor: rows.length > limit && last ? this.cursors.encode(scope, last.search_key, last.id) : null };
   }
 }
-
 
 @QueryHandler(GetRecord)
 export class GetRecordHandler implements IQueryHandler<GetRecord> {

@@ -29,7 +29,8 @@ export interface KeyClaims {
 export function foldClaims(key: UniqueKey, events: RecordedEvent[]): KeyClaims {
   const claims = new Map<string, Claim>();
   for (const event of events as RecordedEvent<UniqueKeyEvent['data']>[]) {
-    if (event.type === 'UniqueKeyClaimed') claims.set(event.data.recordId, { eventId: event.id, claimedAt: event.metadata.at, data: event.data as UniqueKeyClaimed['data'] });
+    if (event.type === 'UniqueKeyClaimed')
+      claims.set(event.data.recordId, { eventId: event.id, claimedAt: event.metadata.at, data: event.data as UniqueKeyClaimed['data'] });
     else if (event.type === 'UniqueKeyReleased') claims.delete(event.data.recordId);
   }
   return { key, streamId: uniqueKeyStream(key), revision: events.length - 1, claims: [...claims.values()] };

@@ -22,12 +22,20 @@ export interface TestApp {
   db: TestDatabase;
   token(role: string | string[], sub?: string): string;
   /** Sends a request through Fastify's inject (no socket); `as` mints a token for that role. */
-  request(method: string, url: string, options?: { as?: string; token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string }): Promise<Response>;
+  request(
+    method: string,
+    url: string,
+    options?: { as?: string; token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string },
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
 /** The whole service on a fresh database of the given kind, as main.ts builds it. */
-export async function startTestApp(kind: TestDatabaseKind, env: Record<string, string> = {}, options: Pick<CreateAppOptions, 'wrapEventStore'> = {}): Promise<TestApp> {
+export async function startTestApp(
+  kind: TestDatabaseKind,
+  env: Record<string, string> = {},
+  options: Pick<CreateAppOptions, 'wrapEventStore'> = {},
+): Promise<TestApp> {
   return startOn(await kind.create(), env, options);
 }
 
@@ -35,7 +43,12 @@ export async function startTestApp(kind: TestDatabaseKind, env: Record<string, s
  * `count` instances of the service sharing one fresh database, as a scaled-out deployment runs;
  * closing the last one drops the database.
  */
-export async function startInstances(kind: TestDatabaseKind, count: number, env: Record<string, string> = {}, options: Pick<CreateAppOptions, 'wrapEventStore'> = {}): Promise<TestApp[]> {
+export async function startInstances(
+  kind: TestDatabaseKind,
+  count: number,
+  env: Record<string, string> = {},
+  options: Pick<CreateAppOptions, 'wrapEventStore'> = {},
+): Promise<TestApp[]> {
   const db = await kind.create();
   let open = count;
   const shared: TestDatabase = { ...db, drop: async () => (--open === 0 ? db.drop() : undefined) };

@@ -105,7 +105,8 @@ export async function auditConversions(sql: Sql, { tolerate = [] as string[] } =
   for (const [id, plan] of planned) {
     // A failed conversion may have created only some of its records; a completed one all of them.
     if (outcomeOf(plan.qualificationId) !== 'LeadConversionCompleted') continue;
-    if (eventsPerStream.get(`${plan.kind}-${id}`) !== 1) problems.push(`${plan.kind} ${id} of completed qualification ${plan.qualificationId}: ${eventsPerStream.get(`${plan.kind}-${id}`) ?? 0} creation events`);
+    if (eventsPerStream.get(`${plan.kind}-${id}`) !== 1)
+      problems.push(`${plan.kind} ${id} of completed qualification ${plan.qualificationId}: ${eventsPerStream.get(`${plan.kind}-${id}`) ?? 0} creation events`);
     if (rowsPerId.get(id) !== 1) problems.push(`${plan.kind} ${id} of completed qualification ${plan.qualificationId}: ${rowsPerId.get(id) ?? 0} rows`);
   }
 

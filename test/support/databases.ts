@@ -56,7 +56,12 @@ export async function testDatabaseKinds(options: { memory?: boolean } = {}): Pro
     { name: 'sqlite-file', available: true, create: createSqliteFile },
     { name: 'postgres', available: pgUp, create: createPostgres },
   ];
-  if (options.memory) kinds.splice(1, 0, { name: 'sqlite-memory', available: true, create: async () => ({ name: 'sqlite-memory', config: { kind: 'sqlite', path: ':memory:' }, drop: async () => undefined }) });
+  if (options.memory)
+    kinds.splice(1, 0, {
+      name: 'sqlite-memory',
+      available: true,
+      create: async () => ({ name: 'sqlite-memory', config: { kind: 'sqlite', path: ':memory:' }, drop: async () => undefined }),
+    });
   return kinds;
 }
 

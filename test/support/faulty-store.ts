@@ -1,4 +1,12 @@
-import type { AllSubscription, AppendResult, EventStore, ExpectedRevision, NewEvent, RecordedEvent, StreamAppend } from '../../src/event-store/event-store.port.js';
+import type {
+  AllSubscription,
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  RecordedEvent,
+  StreamAppend,
+} from '../../src/event-store/event-store.port.js';
 
 /** Whether the request "crashes" just before appending `appends[index]` (the ones before it are written). */
 export type CrashBefore = (index: number, appends: StreamAppend[]) => boolean;

@@ -84,7 +84,10 @@ export class ResponseValidator {
       if (!media) throw new Error(`${where}: media type ${mediaType} is not documented (${Object.keys(content).join(', ')})`);
       const validate = this.validator(media.schema);
       const body = mediaType.includes('json') ? res.body : res.text;
-      if (!validate(body)) throw new Error(`${where}: the body does not match its schema:\n${this.ajv.errorsText(validate.errors, { separator: '\n' })}\n${JSON.stringify(body, null, 1).slice(0, 3000)}`);
+      if (!validate(body))
+        throw new Error(
+          `${where}: the body does not match its schema:\n${this.ajv.errorsText(validate.errors, { separator: '\n' })}\n${JSON.stringify(body, null, 1).slice(0, 3000)}`,
+        );
     }
     for (const header of Object.keys(response.headers ?? {})) {
       if (optionalHeaders.includes(header)) continue;

@@ -21,7 +21,7 @@ export class RecordSearchKeys1796007600000 implements MigrationInterface {
     await runner.query(`ALTER TABLE "contacts" ADD "last_name_key" ${varchar}(100)`);
 
     const PAGE = 1000;
-    for (let after = ''; ; ) {
+    for (let after = ''; ;) {
       // TypeORM's query() answers `any`: these are the rows selected.
       const rows = (await runner.query(`SELECT id, first_name, last_name FROM contacts WHERE id > ${p(1)} ORDER BY id LIMIT ${PAGE}`, [after])) as {
         id: string;
@@ -32,7 +32,10 @@ export class RecordSearchKeys1796007600000 implements MigrationInterface {
       const values = rows.map((_, i) => `(${p(3 * i + 1)}, ${p(3 * i + 2)}, ${p(3 * i + 3)})`).join(', ');
       const params = rows.flatMap((r) => [r.id, contactNameKey(r.first_name, r.last_name), lastNameKey(r.last_name)]);
       // VALUES names its columns column1..3 on both databases.
-      await runner.query(`UPDATE contacts SET name_key = v.column2, last_name_key = v.column3 FROM (VALUES ${values}) AS v WHERE contacts.id = v.column1`, params);
+      await runner.query(
+        `UPDATE contacts SET name_key = v.column2, last_name_key = v.column3 FROM (VALUES ${values}) AS v WHERE contacts.id = v.column1`,
+        params,
+      );
       after = rows[rows.length - 1].id;
     }
 
@@ -63,4 +66,19 @@ export class RecordSearchKeys1796007600000 implements MigrationInterface {
 }
 
 /** What JavaScript's \s matches besides the space itself. */
-const OTHER_WHITE_SPACE = [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0xa0, 0x1680, ...Array.from({ length: 11 }, (_, i) => 0x2000 + i), 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff];
+const OTHER_WHITE_SPACE = [
+  0x09,
+  0x0a,
+  0x0b,
+  0x0c,
+  0x0d,
+  0xa0,
+  0x1680,
+  ...Array.from({ length: 11 }, (_, i) => 0x2000 + i),
+  0x2028,
+  0x2029,
+  0x202f,
+  0x205f,
+  0x3000,
+  0xfeff,
+];

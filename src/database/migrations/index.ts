@@ -8,6 +8,11 @@ import { RecordSearchKeys1796007600000 } from './1796007600000-record-search-key
  * Every schema change, in order: the only way a table, column or index comes to be (nothing runs
  * TypeORM's synchronize). One file per change; never edit one that has shipped, add the next.
  */
-export const MIGRATIONS: (new () => MigrationInterface)[] = [Baseline1795996800000, DropUnusedStreamsTable1796000400000, DropDuplicateDetectionIndexes1796004000000, RecordSearchKeys1796007600000];
+export const MIGRATIONS: (new () => MigrationInterface)[] = [
+  Baseline1795996800000,
+  DropUnusedStreamsTable1796000400000,
+  DropDuplicateDetectionIndexes1796004000000,
+  RecordSearchKeys1796007600000,
+];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

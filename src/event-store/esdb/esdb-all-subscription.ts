@@ -138,9 +138,7 @@ export class EsdbAllSubscription implements AllSubscription {
       const dropped = this.buffer.length;
       this.buffer = [];
       this.seen = this.handedOut;
-      this.logger.error(
-        `subscription to $all ${why}; dropped ${dropped} buffered events, resubscribing from ${this.handedOut} in ${this.resubscribeDelay} ms`,
-      );
+      this.logger.error(`subscription to $all ${why}; dropped ${dropped} buffered events, resubscribing from ${this.handedOut} in ${this.resubscribeDelay} ms`);
       this.resubscribeTimer = setTimeout(() => this.subscribe(), this.resubscribeDelay).unref();
       this.resubscribeDelay = Math.min(this.resubscribeDelay * 2, RESUBSCRIBE_MAX_MS);
     };

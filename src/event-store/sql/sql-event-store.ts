@@ -49,23 +49,21 @@ export class SqlEventStore implements EventStore {
 
   constructor(private readonly db: Database) {}
 
-  async appendToStream(
-    streamId: string,
-    events: NewEvent[],
-    { expectedRevision }: { expectedRevision: ExpectedRevision },
-  ): Promise<AppendResult> {
+  async appendToStream(streamId: string, events: NewEvent[], { expectedRevision }: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     if (events.length === 0) throw new Error('appendToStream needs at least one event');
-    const result = await this.db.transactionSql(async (sql) => {
-      await this.lockForAppend(sql);
-      return this.appendInTransaction(sql, { streamId, events, expectedRevision });
-    }).catch(async (error) => {
-      // An event id that is already stored, at the expected revision (ANY, or a retry racing the
-      // original): answer as the original append did.
-      if (!isUniqueViolation(error)) throw error;
-      const replay = await this.db.transactionSql((sql) => this.findRetriedAppend(sql, streamId, events));
-      if (replay) return replay;
-      throw error;
-    });
+    const result = await this.db
+      .transactionSql(async (sql) => {
+        await this.lockForAppend(sql);
+        return this.appendInTransaction(sql, { streamId, events, expectedRevision });
+      })
+      .catch(async (error) => {
+        // An event id that is already stored, at the expected revision (ANY, or a retry racing the
+        // original): answer as the original append did.
+        if (!isUniqueViolation(error)) throw error;
+        const replay = await this.db.transactionSql((sql) => this.findRetriedAppend(sql, streamId, events));
+        if (replay) return replay;
+        throw error;
+      });
     if (!result.replayed) this.appended.emit('appended');
     return { nextRevision: result.nextRevision, position: result.position };
   }

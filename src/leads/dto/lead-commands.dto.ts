@@ -14,7 +14,12 @@ export class QualifyLeadDto {
   @ApiPropertyOptional({ example: false }) @OmittableNotNull() @IsBoolean() createOpportunity?: boolean;
   @ApiPropertyOptional({ format: 'uuid', description: 'link this account instead of creating one' }) @OmittableNotNull() @IsUUID() existingAccountId?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'link this contact instead of creating one' }) @OmittableNotNull() @IsUUID() existingContactId?: string;
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, example: 0, description: 'the setting version the front-end rendered; 409 QUALIFY_SETTING_CHANGED when stale' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    example: 0,
+    description: 'the setting version the front-end rendered; 409 QUALIFY_SETTING_CHANGED when stale',
+  })
   @OmittableNotNull()
   @IsInt()
   @Min(0)
@@ -90,7 +95,8 @@ export class BulkQualifyFailedDto {
   @ApiPropertyOptional({ description: 'RECORD_NOT_FOUND: the property naming the missing record' }) field?: string;
   @ApiPropertyOptional({ description: 'RECORD_NOT_FOUND: the id that names no record' }) id?: string;
   @ApiPropertyOptional({ enum: ['Qualified', 'Disqualified'], description: "LEAD_NOT_OPEN: the lead's status" }) leadStatus?: string;
-  @ApiPropertyOptional({ type: ProblemSettingDto, description: 'QUALIFY_SETTING_CHANGED, RECORD_SELECTION_REQUIRED: the setting in force' }) setting?: ProblemSettingDto;
+  @ApiPropertyOptional({ type: ProblemSettingDto, description: 'QUALIFY_SETTING_CHANGED, RECORD_SELECTION_REQUIRED: the setting in force' })
+  setting?: ProblemSettingDto;
   @ApiPropertyOptional({ type: DuplicateMatchesDto, description: 'DUPLICATES_FOUND: every match' }) duplicates?: DuplicateMatchesDto;
 }
 
@@ -100,7 +106,9 @@ export class BulkQualifyResultDto {
   @ApiProperty({
     description: 'one per lead id, in request order',
     type: 'array',
-    items: { oneOf: [{ $ref: getSchemaPath(BulkQualifyAcceptedDto) }, { $ref: getSchemaPath(BulkQualifyConvertedDto) }, { $ref: getSchemaPath(BulkQualifyFailedDto) }] },
+    items: {
+      oneOf: [{ $ref: getSchemaPath(BulkQualifyAcceptedDto) }, { $ref: getSchemaPath(BulkQualifyConvertedDto) }, { $ref: getSchemaPath(BulkQualifyFailedDto) }],
+    },
   })
   results: BulkQualifyOutcome[];
 }

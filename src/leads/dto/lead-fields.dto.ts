@@ -12,11 +12,26 @@ const money = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 };
 export class OptionalLeadFieldsDto {
   @ApiPropertyOptional({ type: String, maxLength: 100, nullable: true, example: 'Ada' }) @Nullable() @IsString() @MaxLength(100) firstName?: string | null;
   @ApiPropertyOptional({ type: String, maxLength: 100, nullable: true, example: 'CTO' }) @Nullable() @IsString() @MaxLength(100) jobTitle?: string | null;
-  @ApiPropertyOptional({ type: String, maxLength: 160, nullable: true, example: 'Analytical Engines Ltd' }) @Nullable() @IsString() @MaxLength(160) companyName?: string | null;
-  @ApiPropertyOptional({ type: String, maxLength: 254, format: 'email', nullable: true, example: 'ada@example.com' }) @Nullable() @IsEmail() @MaxLength(254) email?: string | null;
-  @ApiPropertyOptional({ type: String, maxLength: 50, nullable: true, example: '+44 20 7946 0000' }) @Nullable() @IsString() @MaxLength(50) businessPhone?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 160, nullable: true, example: 'Analytical Engines Ltd' })
+  @Nullable()
+  @IsString()
+  @MaxLength(160)
+  companyName?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 254, format: 'email', nullable: true, example: 'ada@example.com' })
+  @Nullable()
+  @IsEmail()
+  @MaxLength(254)
+  email?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 50, nullable: true, example: '+44 20 7946 0000' }) @Nullable() @IsString() @MaxLength(50) businessPhone?:
+    string | null;
   @ApiPropertyOptional({ type: String, maxLength: 50, nullable: true }) @Nullable() @IsString() @MaxLength(50) mobilePhone?: string | null;
-  @ApiPropertyOptional({ type: String, maxLength: 200, nullable: true, description: 'an http(s) URL; the scheme may be left out', example: 'https://example.com' })
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: 200,
+    nullable: true,
+    description: 'an http(s) URL; the scheme may be left out',
+    example: 'https://example.com',
+  })
   @Nullable()
   @IsUrl({ require_protocol: false, protocols: ['http', 'https'] })
   @MaxLength(200)
@@ -54,7 +69,9 @@ export class UpdateLeadDto extends OptionalLeadFieldsDto {
   @ApiPropertyOptional({ maxLength: 200 }) @OmittableNotNull() @IsString() @IsNotEmpty() @MaxLength(200) topic?: string;
   @ApiPropertyOptional({ maxLength: 100 }) @OmittableNotNull() @IsString() @IsNotEmpty() @MaxLength(100) lastName?: string;
   @ApiPropertyOptional({ enum: ['New', 'Contacted'], example: 'Contacted' }) @OmittableNotNull() @IsIn(['New', 'Contacted']) statusReason?: 'New' | 'Contacted';
-  @ApiPropertyOptional({ description: 'change the e-mail even when another open lead has the same e-mail (409 DUPLICATES_FOUND otherwise); the event records the override' })
+  @ApiPropertyOptional({
+    description: 'change the e-mail even when another open lead has the same e-mail (409 DUPLICATES_FOUND otherwise); the event records the override',
+  })
   @OmittableNotNull()
   @IsBoolean()
   ignoreDuplicates?: boolean;

@@ -18,11 +18,15 @@ export class LeadQualificationDto {
   @ApiProperty({ description: 'the setting value in force' }) createRecordsByDefault: boolean;
   @ApiProperty({ description: 'the user who qualified the lead' }) qualifiedBy: string;
   @ApiProperty(time) qualifiedAt: string;
-  @ApiProperty({ enum: ['pending', 'completed', 'failed'], description: 'the conversion saga creating the records' }) conversion: 'pending' | 'completed' | 'failed';
+  @ApiProperty({ enum: ['pending', 'completed', 'failed'], description: 'the conversion saga creating the records' }) conversion:
+    'pending' | 'completed' | 'failed';
   @ApiProperty({ type: String, nullable: true, description: 'why the conversion failed' }) failureReason: string | null;
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the account created or linked, once the conversion completed' }) accountId: string | null;
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the contact created or linked, once the conversion completed' }) contactId: string | null;
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the opportunity created, once the conversion completed' }) opportunityId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the account created or linked, once the conversion completed' }) accountId:
+    string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the contact created or linked, once the conversion completed' }) contactId:
+    string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the opportunity created, once the conversion completed' }) opportunityId:
+    string | null;
 }
 
 @ApiSchema({ name: 'Lead' })
@@ -52,12 +56,13 @@ export class LeadDto {
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) existingContactId: string | null;
   @ApiProperty({ enum: ['Open', 'Qualified', 'Disqualified'] }) status: 'Open' | 'Qualified' | 'Disqualified';
   @ApiProperty({ enum: [...OPEN_REASONS, 'Qualified', ...DISQUALIFY_REASONS] }) statusReason: string;
-  @ApiProperty({ type: 'integer', description: 'the lead stream\'s revision (0 after creation); its ETag' }) version: number;
+  @ApiProperty({ type: 'integer', description: "the lead stream's revision (0 after creation); its ETag" }) version: number;
   @ApiProperty(time) createdAt: string;
   @ApiProperty({ description: 'the user who created the lead' }) createdBy: string;
   @ApiProperty(time) updatedAt: string;
   @ApiProperty({ ...time, nullable: true }) disqualifiedAt: string | null;
-  @ApiProperty({ type: LeadQualificationDto, nullable: true, description: 'null until the lead is first qualified' }) qualification: LeadQualificationDto | null;
+  @ApiProperty({ type: LeadQualificationDto, nullable: true, description: 'null until the lead is first qualified' })
+  qualification: LeadQualificationDto | null;
 }
 
 @ApiSchema({ name: 'LeadPage' })
@@ -66,13 +71,25 @@ export class LeadPageDto {
   @ApiProperty({ type: String, nullable: true, description: 'pass as cursor for the next page; null on the last page' }) nextCursor: string | null;
 }
 
-export const LEAD_EVENT_TYPES = ['LeadCreated', 'LeadUpdated', 'LeadQualified', 'LeadConversionCompleted', 'LeadConversionFailed', 'LeadDisqualified', 'LeadReactivated'] as const;
+export const LEAD_EVENT_TYPES = [
+  'LeadCreated',
+  'LeadUpdated',
+  'LeadQualified',
+  'LeadConversionCompleted',
+  'LeadConversionFailed',
+  'LeadDisqualified',
+  'LeadReactivated',
+] as const;
 
 @ApiSchema({ name: 'LeadHistoryEvent' })
 export class LeadHistoryEventDto {
   @ApiProperty({ enum: LEAD_EVENT_TYPES }) type: string;
-  @ApiProperty({ type: 'integer', description: 'the lead stream\'s revision after this event' }) version: number;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'the event\'s data, as docs/events.md describes each type (upcast to the current version)' })
+  @ApiProperty({ type: 'integer', description: "the lead stream's revision after this event" }) version: number;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "the event's data, as docs/events.md describes each type (upcast to the current version)",
+  })
   data: Record<string, unknown>;
   @ApiProperty({ description: 'the user whose command caused the event' }) userId: string;
   @ApiProperty() correlationId: string;

@@ -173,7 +173,8 @@ function evolveRow(row: Row | undefined, event: RecordedOf<LeadEvent>, id: strin
     }
     case 'LeadConversionCompleted': {
       const d = event.data;
-      if (d.qualificationId === row.qualification_id) Object.assign(row, { conversion: 'completed', account_id: d.accountId, contact_id: d.contactId, opportunity_id: d.opportunityId });
+      if (d.qualificationId === row.qualification_id)
+        Object.assign(row, { conversion: 'completed', account_id: d.accountId, contact_id: d.contactId, opportunity_id: d.opportunityId });
       break;
     }
     case 'LeadConversionFailed':

@@ -40,7 +40,9 @@ export class GetLeadHandler implements IQueryHandler<GetLead> {
   ) {}
 
   async execute({ id }: GetLead): Promise<LeadView> {
-    const rows = await this.gate.consistentRead([LEAD_DETAILS], (m) => m.query<LeadDetailsRecord>(`SELECT * FROM lead_details WHERE id = ${placeholder(this.db.kind, 1)}`, [id]));
+    const rows = await this.gate.consistentRead([LEAD_DETAILS], (m) =>
+      m.query<LeadDetailsRecord>(`SELECT * FROM lead_details WHERE id = ${placeholder(this.db.kind, 1)}`, [id]),
+    );
     if (!rows.length) throw notFound('lead', id);
     return toLeadView(rows[0]);
   }
@@ -86,16 +88,18 @@ export class GetLeadHistoryHandler implements IQueryHandler<GetLeadHistory> {
     const events = await this.store.readStream(leadStream(id));
     if (!events.length) throw notFound('lead', id);
     return {
-      items: events.map((e) => upcast(e)).map((e) => ({
-        type: e.type,
-        version: e.revision,
-        data: e.data,
-        userId: e.metadata.userId,
-        correlationId: e.metadata.correlationId,
-        causationId: e.metadata.causationId,
-        time: e.metadata.at ?? e.createdAt.toISOString(),
-        position: e.position,
-      })),
+      items: events
+        .map((e) => upcast(e))
+        .map((e) => ({
+          type: e.type,
+          version: e.revision,
+          data: e.data,
+          userId: e.metadata.userId,
+          correlationId: e.metadata.correlationId,
+          causationId: e.metadata.causationId,
+          time: e.metadata.at ?? e.createdAt.toISOString(),
+          position: e.position,
+        })),
     };
   }
 }
@@ -108,7 +112,8 @@ function range(where: Where, column: string, from?: string, to?: string): void {
 /** Stored times are UTC ISO strings: normalise any offset the client used before comparing. */
 function isoUtc(value: string, field: string): string {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new DomainError('VALIDATION_FAILED', `${field} is not a time`, { errors: [{ field, message: 'must be an ISO 8601 time' }] });
+  if (Number.isNaN(date.getTime()))
+    throw new DomainError('VALIDATION_FAILED', `${field} is not a time`, { errors: [{ field, message: 'must be an ISO 8601 time' }] });
   return date.toISOString();
 }
 

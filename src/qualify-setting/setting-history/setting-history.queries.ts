@@ -41,7 +41,13 @@ const toChange = (r: SettingHistoryRecord): SettingChange => ({
 
 export class GetSettingHistory extends Query<{ items: SettingChange[]; nextCursor: null }> {}
 
-export class GetSettingAsOf extends Query<{ createRecordsByDefault: boolean; version: number; changedAt: string | null; changedBy: string | null; at: string }> {
+export class GetSettingAsOf extends Query<{
+  createRecordsByDefault: boolean;
+  version: number;
+  changedAt: string | null;
+  changedBy: string | null;
+  at: string;
+}> {
   constructor(readonly at: string) {
     super();
   }
@@ -52,7 +58,9 @@ export class GetSettingHistoryHandler implements IQueryHandler<GetSettingHistory
   constructor(private readonly gate: ProjectionGate) {}
   async execute() {
     // A handful of rows (one per change): one page always.
-    const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) => m.query<SettingHistoryRecord>('SELECT * FROM qualify_setting_history ORDER BY version'));
+    const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) =>
+      m.query<SettingHistoryRecord>('SELECT * FROM qualify_setting_history ORDER BY version'),
+    );
     return { items: rows.map(toChange), nextCursor: null };
   }
 }
@@ -66,14 +74,23 @@ export class GetSettingAsOfHandler implements IQueryHandler<GetSettingAsOf> {
   async execute({ at }: GetSettingAsOf) {
     const date = new Date(at);
     // ISO 8601 also allows forms Date cannot read (2020-W05): bad input, not a 500.
-    if (Number.isNaN(date.getTime())) throw new DomainError('VALIDATION_FAILED', 'at is not a time', { errors: [{ field: 'at', message: 'must be an ISO 8601 time' }] });
+    if (Number.isNaN(date.getTime()))
+      throw new DomainError('VALIDATION_FAILED', 'at is not a time', { errors: [{ field: 'at', message: 'must be an ISO 8601 time' }] });
     const when = date.toISOString();
     const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) =>
-      m.query<SettingHistoryRecord>(`SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`, [when]),
+      m.query<SettingHistoryRecord>(`SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`, [
+        when,
+      ]),
     );
     if (!rows.length) return { createRecordsByDefault: initialSetting.createRecordsByDefault, version: 0, changedAt: null, changedBy: null, at: when };
     const change = toChange(rows[0]);
-    return { createRecordsByDefault: change.createRecordsByDefault, version: change.version, changedAt: change.changedAt, changedBy: change.changedBy, at: when };
+    return {
+      createRecordsByDefault: change.createRecordsByDefault,
+      version: change.version,
+      changedAt: change.changedAt,
+      changedBy: change.changedBy,
+      at: when,
+    };
   }
 }
 
