@@ -100,6 +100,17 @@ export type LeadReactivated = { type: 'LeadReactivated'; data: { leadId: string 
 
 export type LeadEvent = LeadCreated | LeadUpdated | LeadQualified | LeadConversionCompleted | LeadConversionFailed | LeadDisqualified | LeadReactivated;
 
+/** Every type of a lead's stream: the lead-details projection reads them, the history endpoint lists them. */
+export const LEAD_EVENT_TYPES: readonly LeadEvent['type'][] = [
+  'LeadCreated',
+  'LeadUpdated',
+  'LeadQualified',
+  'LeadConversionCompleted',
+  'LeadConversionFailed',
+  'LeadDisqualified',
+  'LeadReactivated',
+];
+
 export const leadStream = (id: string) => `lead-${id}`;
 
 /** What qualification needs to know of the setting; read from the event store, never a read model. */

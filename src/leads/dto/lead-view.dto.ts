@@ -1,5 +1,5 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { DISQUALIFY_REASONS, LEAD_SOURCES, OPEN_REASONS, PURCHASE_TIMEFRAMES, RATINGS } from '../lead.events.js';
+import { DISQUALIFY_REASONS, LEAD_EVENT_TYPES, LEAD_SOURCES, OPEN_REASONS, PURCHASE_TIMEFRAMES, RATINGS } from '../lead.events.js';
 import { QualificationPlanDto } from './qualification-accepted.dto.js';
 
 /**
@@ -70,16 +70,6 @@ export class LeadPageDto {
   @ApiProperty({ type: [LeadDto] }) items: LeadDto[];
   @ApiProperty({ type: String, nullable: true, description: 'pass as cursor for the next page; null on the last page' }) nextCursor: string | null;
 }
-
-export const LEAD_EVENT_TYPES = [
-  'LeadCreated',
-  'LeadUpdated',
-  'LeadQualified',
-  'LeadConversionCompleted',
-  'LeadConversionFailed',
-  'LeadDisqualified',
-  'LeadReactivated',
-] as const;
 
 @ApiSchema({ name: 'LeadHistoryEvent' })
 export class LeadHistoryEventDto {

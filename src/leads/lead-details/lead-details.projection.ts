@@ -4,7 +4,7 @@ import { selectIn, updateChangedColumns, upsertRows } from '../../database/sql.j
 import { LEAD_DETAILS_COLUMNS, LEAD_DETAILS_INDEXES } from './lead-details.entity.js';
 import { isEventOf, type RecordedEvent, type RecordedOf } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../event-store/processor.js';
-import type { LeadEvent, LeadFields } from '../lead.events.js';
+import { LEAD_EVENT_TYPES, type LeadEvent, type LeadFields } from '../lead.events.js';
 
 export const LEAD_DETAILS = 'lead-details';
 
@@ -39,16 +39,6 @@ const COLUMNS = LEAD_DETAILS_COLUMNS;
 /** A row of lead_details, column by column (COLUMNS), as stored or as a batch changes it. */
 type Row = Record<string, unknown> & { id: string };
 
-const EVENT_TYPES: readonly LeadEvent['type'][] = [
-  'LeadCreated',
-  'LeadUpdated',
-  'LeadQualified',
-  'LeadConversionCompleted',
-  'LeadConversionFailed',
-  'LeadDisqualified',
-  'LeadReactivated',
-];
-
 /**
  * lead_details: one row per lead. Applies a whole batch with one read of the rows it touches, one
  * upsert per new row and one UPDATE of the changed columns per stored row, because per-row ORM
@@ -58,13 +48,13 @@ const EVENT_TYPES: readonly LeadEvent['type'][] = [
  */
 export class LeadDetailsProjection implements Projection {
   readonly name = LEAD_DETAILS;
-  readonly eventTypes = EVENT_TYPES;
+  readonly eventTypes = LEAD_EVENT_TYPES;
 
   constructor(private readonly db: Database) {}
 
   async apply(recorded: RecordedEvent[], sql: SqlRunner): Promise<void> {
     const dialect = this.db.kind;
-    const events = recorded.filter((e) => isEventOf<LeadEvent>(e, EVENT_TYPES));
+    const events = recorded.filter((e) => isEventOf<LeadEvent>(e, LEAD_EVENT_TYPES));
     // A lead whose first event here is its creation needs no read: the events determine its row.
     // Most of a replay is such leads, and this halves its statements. Should the row exist after
     // all (a batch applied again after a crash), the version guard on the upsert keeps it.
