@@ -85,6 +85,31 @@ export function eventStoreContract(open: () => Promise<{ store: EventStore; clos
     expect((await store.readStream(stream)).map((e) => e.id)).toEqual(events.map((e) => e.id));
   });
 
+  // On PostgreSQL appends that arrive together commit in one transaction (append-batches.ts):
+  // a conflict, a retry or a stream named twice among them must still be answered alone.
+  it('answers each of many concurrent appends alone: conflicts fail, retries replay, the rest commit', async () => {
+    const fresh = Array.from({ length: 30 }, () => streamName('together'));
+    const existing = streamName('together-existing');
+    const stored = [newEvent()];
+    const first = await store.appendToStream(existing, stored, { expectedRevision: NO_STREAM });
+    const outcomes = await Promise.allSettled([
+      ...fresh.map((s) => store.appendToStream(s, [newEvent()], { expectedRevision: NO_STREAM })),
+      store.appendToStream(existing, [newEvent()], { expectedRevision: 5 }),
+      store.appendToStream(existing, stored, { expectedRevision: NO_STREAM }),
+      store.appendToStreams([
+        { streamId: fresh[0], events: [newEvent()], expectedRevision: ANY },
+        { streamId: streamName('together-pair'), events: [newEvent()], expectedRevision: NO_STREAM },
+      ]),
+    ]);
+    expect(outcomes.slice(0, 30).every((o) => o.status === 'fulfilled')).toBe(true);
+    const [conflict, retry, pair] = outcomes.slice(30);
+    expect(conflict.status === 'rejected' && conflict.reason).toBeInstanceOf(WrongExpectedRevisionError);
+    expect(retry).toEqual({ status: 'fulfilled', value: first });
+    expect(pair.status).toBe('fulfilled');
+    expect((await store.readStream(fresh[0])).length).toBe(2);
+    expect((await store.readStream(existing)).map((e) => e.id)).toEqual([stored[0].id]);
+  });
+
   it('reads all from an exclusive position, in batches', async () => {
     const stream = streamName();
     const before = await store.headPosition();
