@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../database/database.js';
 import type { Database } from '../database/database.js';
-import { placeholders, selectIn, upsertRows } from '../database/sql.js';
+import { clearTables, placeholders, selectIn, upsertRows } from '../database/sql.js';
 import { isEventOf, type RecordedEvent } from '../event-store/event-store.port.js';
 import type { Projection } from '../event-store/processor.js';
 import type { LeadCreated, LeadDisqualified, LeadQualified, LeadUpdated } from '../leads/lead.events.js';
@@ -112,7 +112,7 @@ export class AnalyticsProjection implements Projection {
   }
 
   async reset(sql: SqlRunner): Promise<void> {
-    for (const table of ['qualification_stats_daily', 'analytics_leads', 'analytics_records']) await sql(`DELETE FROM ${table}`);
+    await clearTables(sql, ['qualification_stats_daily', 'analytics_leads', 'analytics_records']);
   }
 
   private async addCounters(sql: SqlRunner, rows: Record<string, unknown>[]): Promise<void> {

@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../database/database.js';
 import type { Database } from '../database/database.js';
-import { upsertRows } from '../database/sql.js';
+import { clearTables, upsertRows } from '../database/sql.js';
 import { isEventOf, type RecordedEvent, type RecordedOf } from '../event-store/event-store.port.js';
 import type { Projection } from '../event-store/processor.js';
 import { RECORD_EVENT_TYPES, RECORD_KINDS } from './record-kinds.js';
@@ -34,6 +34,9 @@ export class RecordsProjection implements Projection {
   }
 
   async reset(sql: SqlRunner): Promise<void> {
-    for (const info of Object.values(RECORD_KINDS)) await sql(`DELETE FROM ${info.table}`);
+    await clearTables(
+      sql,
+      Object.values(RECORD_KINDS).map((info) => info.table),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../../database/database.js';
 import type { Database } from '../../database/database.js';
-import { upsertRows } from '../../database/sql.js';
+import { clearTables, upsertRows } from '../../database/sql.js';
 import { isEventOf, type RecordedEvent, type RecordedOf } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../event-store/processor.js';
 import type { QualifyLeadSettingUpdated } from '../qualify-lead-setting.decider.js';
@@ -36,6 +36,6 @@ export class SettingHistoryProjection implements Projection {
   }
 
   async reset(sql: SqlRunner): Promise<void> {
-    await sql('DELETE FROM qualify_setting_history');
+    await clearTables(sql, ['qualify_setting_history']);
   }
 }
