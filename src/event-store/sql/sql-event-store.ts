@@ -19,12 +19,16 @@ import {
 } from '../event-store.port.js';
 import { AppendBatches, type QueuedAppend } from './append-batches.js';
 import { SqlAllSubscription } from './sql-all-subscription.js';
+import { StreamReads } from './stream-reads.js';
 
 /** Arbitrary constant naming the PostgreSQL advisory lock that serialises appends. */
 const APPEND_LOCK_KEY = 727_100_001;
 
 /** Events of one PostgreSQL batch: 7 parameters a row stays well under the protocol's 65,535. */
 const MAX_BATCH_EVENTS = 2_000;
+
+/** Stream reads at once on PostgreSQL, of the pool's 16 connections; more queue and go together. */
+const READS_IN_FLIGHT = 4;
 
 /** An append's outcome; `replayed`: a retry found its events stored already, nothing was written. */
 interface Appended extends AppendResult {
@@ -59,8 +63,15 @@ export class SqlEventStore implements EventStore {
   /** PostgreSQL: appends that arrive together commit together (append-batches.ts); SQLite's Database groups commits itself. */
   private readonly batches?: AppendBatches<Appended>;
 
+  /** PostgreSQL: stream reads that queue up go together (stream-reads.ts); SQLite reads in process. */
+  private readonly reads?: StreamReads<RecordedEvent>;
+
   constructor(private readonly db: Database) {
-    if (!db.isSqlite) this.batches = new AppendBatches(MAX_BATCH_EVENTS, (batch) => this.commitBatch(batch));
+    if (db.isSqlite) return;
+    this.batches = new AppendBatches(MAX_BATCH_EVENTS, (batch) => this.commitBatch(batch));
+    this.reads = new StreamReads(READS_IN_FLIGHT, 500, async (streamIds) =>
+      (await db.query<EventRecordRow>('SELECT * FROM events WHERE stream_id = ANY($1) ORDER BY stream_id, stream_revision', [streamIds])).map(toRecorded),
+    );
   }
 
   async appendToStream(streamId: string, events: NewEvent[], { expectedRevision }: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
@@ -78,6 +89,7 @@ export class SqlEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: { fromRevision?: number } = {}): Promise<RecordedEvent[]> {
+    if (this.reads) return this.reads.read(streamId, options.fromRevision ?? 0);
     const rows: EventRecordRow[] = await this.db.query(
       `SELECT * FROM events WHERE stream_id = ${this.p(1)} AND stream_revision >= ${this.p(2)} ORDER BY stream_revision`,
       [streamId, options.fromRevision ?? 0],
@@ -263,7 +275,11 @@ export class SqlEventStore implements EventStore {
     }
     if (committed.length) this.appended.emit('appended');
     for (const { member, results } of committed) member.resolve(results);
-    for (const member of alone) await this.appendAlone(member.appends).then(member.resolve, member.reject);
+    for (const member of alone)
+      await this.appendAlone(member.appends).then(
+        (results) => member.resolve(results),
+        (error: unknown) => member.reject(error),
+      );
   }
 
   /** The current revision of each stream that has one. */
