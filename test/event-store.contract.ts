@@ -110,6 +110,29 @@ export function eventStoreContract(open: () => Promise<{ store: EventStore; clos
     expect((await store.readStream(existing)).map((e) => e.id)).toEqual([stored[0].id]);
   });
 
+  // On PostgreSQL concurrent stream reads beyond a few queue and go as one statement (stream-reads.ts).
+  it('answers many concurrent stream reads each with its own stream, from its own revision', async () => {
+    const streams = Array.from({ length: 40 }, () => streamName('read-together'));
+    const ids = await Promise.all(
+      streams.map(async (s, i) => {
+        const events = Array.from({ length: (i % 3) + 1 }, () => newEvent());
+        await store.appendToStream(s, events, { expectedRevision: NO_STREAM });
+        return events.map((e) => e.id);
+      }),
+    );
+    const reads = await Promise.all([
+      ...streams.map((s) => store.readStream(s)),
+      ...streams.map((s) => store.readStream(s, { fromRevision: 1 })),
+      store.readStream(streamName('read-together-missing')),
+    ]);
+    streams.forEach((s, i) => {
+      expect(reads[i].map((e) => e.id)).toEqual(ids[i]);
+      expect(reads[streams.length + i].map((e) => e.id)).toEqual(ids[i].slice(1));
+      expect(reads[i].every((e) => e.streamId === s)).toBe(true);
+    });
+    expect(reads[reads.length - 1]).toEqual([]);
+  });
+
   it('reads all from an exclusive position, in batches', async () => {
     const stream = streamName();
     const before = await store.headPosition();
