@@ -24,6 +24,8 @@ declare module 'autocannon' {
     requests?: AutocannonRequest[];
     workers?: number;
     bailout?: number;
+    /** Called with each client (an EventEmitter emitting `request` before each send) as it is built, before its first request. */
+    setupClient?: (client: EventEmitter) => void;
   }
 
   export interface Histogram {

@@ -20,7 +20,8 @@
  * JSON bodies at once.
  *
  * It builds the service once (tsc → .bench-dist, removed at the end), starts every server it
- * measures on 127.0.0.1, drives load from a separate process (bench/load-worker.ts, autocannon),
+ * measures on 127.0.0.1, drives load from a separate process (bench/load-worker.ts running
+ * bench/lib/load-run.ts: autocannon in a closed loop, or an open loop at a fixed arrival rate),
  * prints progress on stderr, writes bench/results/<timestamp>.json and prints a markdown table on
  * stdout. Every loop is bounded in count and time; every child process is killed on exit, error
  * or signal. docs/performance.md describes the method and the figures.
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
 
   await cleanup(session);
   const rss = peakRss(results);
-  const checks = targets(results, rss);
+  const checks = targets(results, rss, meta.database);
   const r = ratios(results);
   const profiles = opts.profile ? summariseProfiles(session.profileDir) : undefined;
   const seconds = round((Date.now() - startedAt.getTime()) / 1000, 1);

@@ -34,8 +34,13 @@ export interface E2eResult {
   warmupLeads: number;
   connections: number;
   commands: LoadSummary;
+  /** First command sent → last response received (the load worker's own timestamps). */
   commandsSeconds: number;
+  /** First command sent → the first 5 ms database poll that saw every record in the read models. */
   secondsUntilReadModelsComplete: number;
+  /** How precisely that end is known: it lies within this many ms before the poll that saw it. */
+  completionResolutionMs?: number;
+  /** leads / secondsUntilReadModelsComplete. */
   throughputLeadsPerSec: number;
   timeToCompletedMs: Percentiles | null;
   conversions: Conversions;
@@ -45,12 +50,28 @@ export interface E2eResult {
   serviceMemoryAfter: Record<string, number> | undefined;
 }
 
+/**
+ * The half-rate run. Results files before the open loop (issue 17) come from autocannon's
+ * `overallRate` at c=50 (closed loop, latency from the actual send), with achievedRate = 2xx /
+ * seconds (its meaning still); since, from an open loop: a command every 1 / offeredRate s on a fixed schedule,
+ * latency (commands.latencyMs) from each command's scheduled send.
+ */
 export interface HalfRateResult {
+  /** Half the end-to-end throughput, rounded down: the offered rate (same as offeredRate). */
   targetRate: number;
+  offeredRate?: number;
   leads: number;
   commands: LoadSummary;
-  achievedRate: number;
-  secondsUntilReadModelsComplete: number;
+  /** 2xx answers / (first command sent → last response), as in every results file. */
+  achievedRate: number | null;
+  /** Open loop: commands sent per second, sent / (last send − first scheduled send + 1 / offeredRate); at most offeredRate. */
+  sentPerSec?: number | null;
+  /** Commands sent more than lateAfterMs after their scheduled time (the generator's timers fell behind), and the largest lag. */
+  lateSends?: number | null;
+  lateAfterMs?: number | null;
+  maxSchedulerLagMs?: number | null;
+  secondsUntilReadModelsComplete: number | null;
+  completionResolutionMs?: number;
   timeToCompletedMs: Percentiles | null;
   conversions: Conversions;
   peakRssMb: number | null;

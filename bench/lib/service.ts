@@ -8,6 +8,7 @@ import type { LeadFields } from '../../src/leads/lead.events.js';
 import { http, log, percentiles, sleep } from '../common.js';
 import { leadFields } from '../data.js';
 import { appendLeads } from '../generate-events.js';
+import { epochClock } from './clock.js';
 import { eventsTarget, type Sql, type Target } from './databases.js';
 import type { Server } from './servers.js';
 import type { Session } from './session.js';
@@ -36,7 +37,10 @@ export async function projections(session: Session, server: Server, timeoutMs = 
   return res.body.items;
 }
 
-/** Waits until every processor has lag 0 and `done()` holds; returns when it was first seen. */
+/**
+ * Waits until every processor has lag 0 and `done()` holds, through GET /projections every `pollMs`;
+ * returns when it was first seen (to within a poll and a round trip: use waitReadModelsComplete to time an end).
+ */
 export async function waitCaughtUp(
   session: Session,
   server: Server,
@@ -56,6 +60,72 @@ export async function waitCaughtUp(
     await sleep(pollMs);
   }
   throw new Error(`${what}: not caught up after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+}
+
+export interface Completion {
+  /** Epoch ms (fractional): the end of the first poll that saw the read models complete. */
+  at: number;
+  /** The end lies in (at − resolutionMs, at]: from the start of the last poll that saw them incomplete to `at`. */
+  resolutionMs: number;
+  polls: number;
+}
+
+/**
+ * Waits until the read models are complete, polling the database directly every `pollMs` (5 ms),
+ * so that the moment is known to within a poll and a query rather than to within an HTTP round
+ * trip to the service and a coarse interval: the checkpoint of every one of `processors` (the
+ * names GET /projections lists: the table may hold rows of processors the service does not run)
+ * at the head of the log and none rebuilding (the checkpoints table, docs/read-models.md; the
+ * same condition as GET /projections' lag 0), then `done()`. Only the cheap checkpoint query runs
+ * while processors lag; `done()` (counts) runs once they do not. Returns when and how precisely it
+ * was first seen.
+ */
+export async function waitReadModelsComplete(
+  sql: Sql,
+  processors: string[],
+  what: string,
+  timeoutMs: number,
+  done: () => Promise<boolean> = async () => true,
+  pollMs = 5,
+): Promise<Completion> {
+  if (!processors.length) throw new Error(`${what}: no processors to wait for`);
+  const names = processors.map(() => '?').join(', ');
+  const query = `SELECT (SELECT MAX(global_position) FROM events) AS head,
+                        (SELECT MIN(CAST(position AS BIGINT)) FROM checkpoints WHERE processor IN (${names})) AS low,
+                        (SELECT COUNT(*) FROM checkpoints WHERE processor IN (${names}) AND rebuild_target IS NOT NULL) AS rebuilding,
+                        (SELECT COUNT(*) FROM checkpoints WHERE processor IN (${names})) AS processors`;
+  const params = [...processors, ...processors, ...processors];
+  const clock = epochClock();
+  const deadline = clock.now() + timeoutMs;
+  let lastIncompleteStart: number | undefined;
+  let polls = 0;
+  let lastLog = clock.now();
+  let last: { head: number; low: number | null; rebuilding: number; processors: number } | undefined;
+  while (clock.now() < deadline) {
+    const start = clock.now();
+    polls++;
+    const [row] = await sql.all<{ head: unknown; low: unknown; rebuilding: unknown; processors: unknown }>(query, params);
+    last = {
+      head: Number(row.head ?? 0),
+      low: row.low == null ? null : Number(row.low),
+      rebuilding: Number(row.rebuilding),
+      processors: Number(row.processors),
+    };
+    const caughtUp = last.processors === processors.length && last.rebuilding === 0 && last.low !== null && last.low >= last.head;
+    if (caughtUp && (await done())) {
+      const end = clock.now();
+      return { at: clock.epoch(end), resolutionMs: end - (lastIncompleteStart ?? start), polls };
+    }
+    lastIncompleteStart = start;
+    if (clock.now() - lastLog >= 5000) {
+      lastLog = clock.now();
+      log(
+        `  waiting for ${what}: head ${last.head}, lowest checkpoint ${last.low}, ${last.rebuilding} rebuilding${caughtUp ? '; processors at the head, counts not yet' : ''}`,
+      );
+    }
+    await sleep(Math.max(0, start + pollMs - clock.now()));
+  }
+  throw new Error(`${what}: read models not complete after ${timeoutMs} ms: ${JSON.stringify(last)}`);
 }
 
 export interface LeadPayload {

@@ -17,6 +17,8 @@ export interface Progress {
   responses: number;
   ok: number;
   seconds: number;
+  /** Load worker, items mode: every item is answered (sent the moment it happens, before the run's result). */
+  allAnswered?: boolean;
 }
 
 export type WorkerMessage<R> = { type: 'result'; id: number; result: R } | { type: 'error'; id: number; error: string } | Progress | { type: 'ready' };
