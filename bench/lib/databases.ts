@@ -60,7 +60,8 @@ export async function openSql(target: Target): Promise<Sql> {
       close: async () => void db.close(),
     };
   }
-  const client = new pg.Client({ connectionString: target.url });
+  // JIT off, as in the service (src/database/data-source.ts).
+  const client = new pg.Client({ connectionString: target.url, options: '-c jit=off' });
   await client.connect();
   // A read-only session: the database refuses any write the bench might attempt.
   await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');

@@ -171,18 +171,20 @@ export async function headPosition(sql: Sql): Promise<number> {
 
 /** LeadConversionCompleted.created_at − LeadQualified.created_at per lead, for qualifications in (after, upTo]. */
 export async function timeToCompleted(sql: Sql, after: number, upTo: number) {
-  const rows = await sql.all<{ q_at: string | Date; c_at: string | Date }>(
-    `SELECT q.created_at AS q_at, c.created_at AS c_at FROM events q
-       JOIN events c ON c.stream_id = q.stream_id AND c.type = 'LeadConversionCompleted'
+  // The completion looked up per qualification through the (stream_id, stream_revision) index: a
+  // join of the log with itself on a PostgreSQL without statistics ran for minutes at 20,000 leads.
+  const rows = await sql.all<{ q_at: string | Date; c_at: string | Date | null }>(
+    `SELECT q.created_at AS q_at,
+            (SELECT c.created_at FROM events c
+              WHERE c.stream_id = q.stream_id AND c.stream_revision > q.stream_revision AND c.type = 'LeadConversionCompleted'
+              ORDER BY c.stream_revision LIMIT 1) AS c_at
+       FROM events q
       WHERE q.type = 'LeadQualified' AND q.global_position > ? AND q.global_position <= ?`,
     [after, upTo],
   );
-  const [{ n }] = await sql.all(`SELECT COUNT(*) AS n FROM events WHERE type = 'LeadQualified' AND global_position > ? AND global_position <= ?`, [
-    after,
-    upTo,
-  ]);
-  const ms = rows.map((r) => new Date(r.c_at).getTime() - new Date(r.q_at).getTime());
-  return { qualified: Number(n), completed: rows.length, ms: percentiles(ms) };
+  const completed = rows.filter((r): r is { q_at: string | Date; c_at: string | Date } => r.c_at != null);
+  const ms = completed.map((r) => new Date(r.c_at).getTime() - new Date(r.q_at).getTime());
+  return { qualified: rows.length, completed: completed.length, ms: percentiles(ms) };
 }
 
 /** Leads created beforehand, the fast way: LeadCreated events appended through the event store port, next to the idle service. */

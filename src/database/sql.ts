@@ -102,9 +102,14 @@ export async function selectIn<T extends object>(sql: SqlRunner, dialect: Dialec
     for (const value of values) out.push(...(await sql<T>(statement, [value])));
     return out;
   }
-  // One array parameter: an IN list of hundreds of parameters costs PostgreSQL more to plan than to run.
+  // One array parameter (an IN list of hundreds costs more to plan than to run), and one index
+  // lookup a value: `= ANY($1)` on a table without statistics can be planned as a scan of it all.
   for (let start = 0; start < values.length; start += 5_000) {
-    out.push(...(await sql<T>(`SELECT * FROM ${table} WHERE ${column} = ANY($1)`, [values.slice(start, start + 5_000)])));
+    out.push(
+      ...(await sql<T>(`SELECT t.* FROM unnest($1::text[]) AS k(v) CROSS JOIN LATERAL (SELECT * FROM ${table} WHERE ${column} = k.v) AS t`, [
+        values.slice(start, start + 5_000),
+      ])),
+    );
   }
   return out;
 }

@@ -70,7 +70,15 @@ export class SqlEventStore implements EventStore {
     if (db.isSqlite) return;
     this.batches = new AppendBatches(MAX_BATCH_EVENTS, (batch) => this.commitBatch(batch));
     this.reads = new StreamReads(READS_IN_FLIGHT, 500, async (streamIds) =>
-      (await db.query<EventRecordRow>('SELECT * FROM events WHERE stream_id = ANY($1) ORDER BY stream_id, stream_revision', [streamIds])).map(toRecorded),
+      (
+        await db.query<EventRecordRow>(
+          // One index lookup a stream, whatever the statistics: `stream_id = ANY($1)` on a log without
+          // them was planned as a scan of the whole log once the batches grew, and an end-to-end run
+          // slowed from 150 to 47 qualifications/s as the log grew.
+          'SELECT e.* FROM unnest($1::text[]) AS s(stream_id) CROSS JOIN LATERAL (SELECT * FROM events WHERE events.stream_id = s.stream_id ORDER BY stream_revision) AS e',
+          [streamIds],
+        )
+      ).map(toRecorded),
     );
   }
 
