@@ -215,7 +215,8 @@ for (const kind of kinds) {
  */
 const sqlite = kinds.find((k) => k.name === 'sqlite-file')!;
 describe('index builds after a rebuild, on SQLite', () => {
-  const BUILD_MS = 150;
+  // Long enough that one build and two tell apart on a loaded machine (a margin of half a build).
+  const BUILD_MS = 300;
   const BUILDS = 6;
   let testDb: TestDatabase;
   let db: Database;
