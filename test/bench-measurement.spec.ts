@@ -193,23 +193,17 @@ describe('open loop at 100 requests per second', () => {
   /** The requests scheduled from the stalled one (index 30) until the stall ended: none could be answered before its end. */
   const dueDuringStall = (records: RequestRecord[], stallEndAt: number) => records.filter((rec) => rec.index >= 30 && rec.scheduledAt < stallEndAt);
 
+  /** One second at 100 requests/s over at most `connections` connections, every request's timings kept. */
+  const openLoopAt100 = (connections: number, url: string) =>
+    ({ url, connections, method: 'GET', headers: {}, path: '/x', durationSec: 1, arrivalRate: 100, deadlineSec: 20, keepRecords: true }) as const;
+
   /** Node's timers may fire up to a millisecond before the time asked, by performance.now(). */
   const TIMER_SLACK_MS = 2;
 
   it('keeps sending on schedule through a 200 ms stall, and the requests queued at the server count their wait', async () => {
     const { server, stall } = await stallingServer();
     try {
-      const r = await runLoadSpec({
-        url: server.url,
-        connections: 50,
-        method: 'GET',
-        headers: {},
-        path: '/x',
-        durationSec: 1,
-        arrivalRate: 100,
-        deadlineSec: 20,
-        keepRecords: true,
-      });
+      const r = await runLoadSpec(openLoopAt100(50, server.url));
       expect(r.ok).toBe(r.sent);
       const { start, end, endAt } = stall();
       // ≈ 20 requests went out while the server answered nothing: the generator did not wait for it
@@ -229,17 +223,7 @@ describe('open loop at 100 requests per second', () => {
   it('measures latency from the scheduled send, not the actual one: requests that wait for the one connection count their wait (coordinated omission corrected)', async () => {
     const { server, stall } = await stallingServer();
     try {
-      const r = await runLoadSpec({
-        url: server.url,
-        connections: 1,
-        method: 'GET',
-        headers: {},
-        path: '/x',
-        durationSec: 1,
-        arrivalRate: 100,
-        deadlineSec: 20,
-        keepRecords: true,
-      });
+      const r = await runLoadSpec(openLoopAt100(1, server.url));
       expect(r.ok).toBe(r.sent);
       expect(Math.abs(r.sent - 100)).toBeLessThanOrEqual(1);
       const { start, end, endAt } = stall();

@@ -38,3 +38,12 @@ export function epochClock(): EpochClock {
     nowEpoch: () => performance.now() + offset,
   };
 }
+
+/** A run's span from its own readings (first request sent → last answer), as LoadResult reports it. */
+export function runSpan(clock: EpochClock, firstSent: number | undefined, lastAnswer: number | undefined) {
+  return {
+    firstSentAt: firstSent === undefined ? null : clock.epoch(firstSent),
+    lastResponseAt: lastAnswer === undefined ? null : clock.epoch(lastAnswer),
+    seconds: firstSent !== undefined && lastAnswer !== undefined ? (lastAnswer - firstSent) / 1000 : 0,
+  };
+}

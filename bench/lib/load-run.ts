@@ -23,7 +23,7 @@ import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
 import { percentiles, type Percentiles } from '../common.js';
-import { epochClock } from './clock.js';
+import { epochClock, runSpan } from './clock.js';
 import { runOpenLoop, type OpenLoopStats, type RequestRecord } from './open-loop.js';
 
 export interface LoadSpec {
@@ -212,14 +212,13 @@ async function runClosedLoop(spec: LoadSpec, progress: ProgressSink): Promise<Lo
       clearTimeout(deadline);
     });
   });
-  const seconds = firstSent !== undefined && lastAnswer !== undefined ? (lastAnswer - firstSent) / 1000 : 0;
+  const span = runSpan(clock, firstSent, lastAnswer);
+  const { seconds } = span;
   return {
     mode: 'closed',
     startedAt,
     finishedAt: Date.now(),
-    firstSentAt: firstSent === undefined ? null : clock.epoch(firstSent),
-    lastResponseAt: lastAnswer === undefined ? null : clock.epoch(lastAnswer),
-    seconds,
+    ...span,
     sent,
     responses,
     ok,

@@ -24,7 +24,7 @@
 import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
 import { percentiles, round, type Percentiles } from '../common.js';
-import { epochClock } from './clock.js';
+import { epochClock, runSpan } from './clock.js';
 import type { LoadResult, LoadSpec, ProgressSink } from './load-run.js';
 
 /** A send more than this after its scheduled time counts as late. */
@@ -117,16 +117,15 @@ export function runOpenLoop(spec: LoadSpec, rate: number, progress: ProgressSink
       clearInterval(ticker);
       // Closes the keep-alive sockets, and abandons whatever is still in flight (deadline).
       agent.destroy();
-      const seconds = firstSent !== undefined && lastAnswer !== undefined ? (lastAnswer - firstSent) / 1000 : 0;
+      const span = runSpan(clock, firstSent, lastAnswer);
+      const { seconds } = span;
       const windowMs = lastSent === undefined ? 0 : lastSent - t0 + intervalMs;
       const lagMs = percentiles(lags.subarray(0, sent));
       resolve({
         mode: 'open',
         startedAt,
         finishedAt: Date.now(),
-        firstSentAt: firstSent === undefined ? null : clock.epoch(firstSent),
-        lastResponseAt: lastAnswer === undefined ? null : clock.epoch(lastAnswer),
-        seconds,
+        ...span,
         sent,
         responses,
         ok,
