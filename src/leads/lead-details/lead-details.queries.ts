@@ -40,9 +40,9 @@ export class GetLeadHandler implements IQueryHandler<GetLead> {
   ) {}
 
   async execute({ id }: GetLead): Promise<LeadView> {
-    const rows = await this.gate.consistentRead([LEAD_DETAILS], (m) =>
-      m.query<LeadDetailsRecord>(`SELECT * FROM lead_details WHERE id = ${placeholder(this.db.kind, 1)}`, [id]),
-    );
+    const rows = await this.gate.consistentQuery<LeadDetailsRecord>([LEAD_DETAILS], `SELECT * FROM lead_details WHERE id = ${placeholder(this.db.kind, 1)}`, [
+      id,
+    ]);
     if (!rows.length) throw notFound('lead', id);
     return toLeadView(rows[0]);
   }
@@ -69,8 +69,10 @@ export class ListLeadsHandler implements IQueryHandler<ListLeads> {
     range(where, 'qualified_at', filter.qualifiedFrom, filter.qualifiedTo);
     const scope = `leads:${sortKey}`;
     if (filter.cursor) where.after(sort, this.cursors.decode(scope, filter.cursor));
-    const rows = await this.gate.consistentRead([LEAD_DETAILS], (m) =>
-      m.query<LeadDetailsRecord>(`SELECT * FROM lead_details ${where.toString()} ${orderBy(sort)} LIMIT ${limit + 1}`, where.params),
+    const rows = await this.gate.consistentQuery<LeadDetailsRecord>(
+      [LEAD_DETAILS],
+      `SELECT * FROM lead_details ${where.toString()} ${orderBy(sort)} LIMIT ${limit + 1}`,
+      where.params,
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);

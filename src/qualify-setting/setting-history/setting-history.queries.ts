@@ -58,9 +58,7 @@ export class GetSettingHistoryHandler implements IQueryHandler<GetSettingHistory
   constructor(private readonly gate: ProjectionGate) {}
   async execute() {
     // A handful of rows (one per change): one page always.
-    const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) =>
-      m.query<SettingHistoryRecord>('SELECT * FROM qualify_setting_history ORDER BY version'),
-    );
+    const rows = await this.gate.consistentQuery<SettingHistoryRecord>([SETTING_HISTORY], 'SELECT * FROM qualify_setting_history ORDER BY version');
     return { items: rows.map(toChange), nextCursor: null };
   }
 }
@@ -77,10 +75,10 @@ export class GetSettingAsOfHandler implements IQueryHandler<GetSettingAsOf> {
     if (Number.isNaN(date.getTime()))
       throw new DomainError('VALIDATION_FAILED', 'at is not a time', { errors: [{ field: 'at', message: 'must be an ISO 8601 time' }] });
     const when = date.toISOString();
-    const rows = await this.gate.consistentRead([SETTING_HISTORY], (m) =>
-      m.query<SettingHistoryRecord>(`SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`, [
-        when,
-      ]),
+    const rows = await this.gate.consistentQuery<SettingHistoryRecord>(
+      [SETTING_HISTORY],
+      `SELECT * FROM qualify_setting_history WHERE changed_at <= ${placeholder(this.db.kind, 1)} ORDER BY version DESC LIMIT 1`,
+      [when],
     );
     if (!rows.length) return { createRecordsByDefault: initialSetting.createRecordsByDefault, version: 0, changedAt: null, changedBy: null, at: when };
     const change = toChange(rows[0]);
