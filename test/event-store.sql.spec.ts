@@ -3,6 +3,9 @@ import { openDatabase, type Database } from '../src/database/database.js';
 import { EVENT_STORE_ENTITIES } from '../src/event-store/entities.js';
 import { NO_STREAM, START } from '../src/event-store/event-store.port.js';
 import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
+import { SqlAllSubscription } from '../src/event-store/sql/sql-all-subscription.js';
+import { EventEmitter } from 'node:events';
+import type { SubscriptionPage } from '../src/event-store/event-store.port.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { testDatabaseKinds } from './support/databases.js';
 import { eventually, newEvent, streamName } from './support/events.js';
@@ -24,6 +27,91 @@ for (const kind of kinds) {
             await testDb.drop();
           },
         };
+      });
+    });
+
+    describe('reading ahead (the pages of a runner that catches up)', () => {
+      let testDb: Awaited<ReturnType<typeof kind.create>>;
+      let db: Database;
+      let store: SqlEventStore;
+      beforeEach(async () => {
+        testDb = await kind.create();
+        db = await openDatabase(testDb.config, EVENT_STORE_ENTITIES);
+        store = new SqlEventStore(db);
+      });
+      afterEach(async () => {
+        await store.close();
+        await db.close();
+        await testDb.drop();
+      });
+
+      /** The real store's pages, and when each was asked for relative to the pulls. */
+      const watched = () => {
+        const asked: string[] = [];
+        return {
+          asked,
+          readPage: (after: string, limit: number, types?: readonly string[], sparse?: boolean): Promise<SubscriptionPage> => {
+            asked.push(after);
+            return store.readPage(after, limit, types, sparse);
+          },
+        };
+      };
+
+      it('asks for the next page when a full one comes back, and delivers every event once, in order', async () => {
+        const stream = streamName();
+        await store.appendToStream(
+          stream,
+          Array.from({ length: 250 }, () => newEvent('Seen')),
+          { expectedRevision: NO_STREAM },
+        );
+        const reader = watched();
+        const subscription = new SqlAllSubscription(reader, new EventEmitter(), START, ['Seen'], true);
+        const first = await subscription.pull(100, 0);
+        // The second page is on its way before the runner asks for it.
+        expect(reader.asked).toEqual([START, first.position]);
+        const seen = [...first.events];
+        for (;;) {
+          const page = await subscription.pull(100, 0);
+          if (!page.events.length) break;
+          seen.push(...page.events);
+        }
+        expect(seen.map((e) => e.revision)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+        await subscription.close();
+      });
+
+      it('does not answer from a page read ahead that found nothing: an append since then is delivered at once', async () => {
+        const stream = streamName();
+        await store.appendToStream(
+          stream,
+          Array.from({ length: 100 }, () => newEvent('Seen')),
+          { expectedRevision: NO_STREAM },
+        );
+        const emitter = new EventEmitter();
+        const subscription = new SqlAllSubscription(watched(), emitter, START, ['Seen'], true);
+        const full = await subscription.pull(100, 0);
+        expect(full.events).toHaveLength(100);
+        // The read ahead (of an empty tail) may be done by now; the append comes after it.
+        await store.appendToStream(stream, [newEvent('Seen')], { expectedRevision: 99 });
+        emitter.emit('appended');
+        const next = await subscription.pull(100, 10_000);
+        expect(next.events.map((e) => e.revision)).toEqual([100]);
+        await subscription.close();
+      });
+
+      it('does not use a page read ahead at another size than the runner now asks for', async () => {
+        const stream = streamName();
+        await store.appendToStream(
+          stream,
+          Array.from({ length: 300 }, () => newEvent('Seen')),
+          { expectedRevision: NO_STREAM },
+        );
+        const subscription = new SqlAllSubscription(watched(), new EventEmitter(), START, ['Seen'], true);
+        await subscription.pull(100, 0);
+        const smaller = await subscription.pull(10, 0);
+        expect(smaller.events.map((e) => e.revision)).toEqual(Array.from({ length: 10 }, (_, i) => 100 + i));
+        const larger = await subscription.pull(150, 0);
+        expect(larger.events.map((e) => e.revision)).toEqual(Array.from({ length: 150 }, (_, i) => 110 + i));
+        await subscription.close();
       });
     });
 

@@ -71,7 +71,7 @@ export class ProjectionGate {
    */
   async consistentQuery<Row extends object>(names: readonly string[], sql: string, params: unknown[] = []): Promise<Row[]> {
     if (this.db.kind !== 'postgres') return this.consistentRead(names, (m) => m.query<Row>(sql, params));
-    // PostgreSQL returns the bigint position as a string, the rest as the read's columns.
+    // The checkpoint columns are text; the read's own columns pass through untouched.
     const rows = await this.db.query<Record<string, string | null>>(withCheckpoints(names, sql), params);
     names.forEach((name, i) => {
       const first = rows[0];

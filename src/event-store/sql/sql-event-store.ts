@@ -119,7 +119,7 @@ export class SqlEventStore implements EventStore {
   }
 
   subscribeToAll({ after, eventTypes }: { after: string; eventTypes?: readonly string[] }): AllSubscription {
-    return new SqlAllSubscription(this, this.appended, after, eventTypes);
+    return new SqlAllSubscription(this, this.appended, after, eventTypes, !this.db.isSqlite);
   }
 
   /**
