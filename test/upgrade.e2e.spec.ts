@@ -150,6 +150,13 @@ describe.each(CASES)('upgrade of a database written by release $release ($name)'
     expect(await found('/contacts?q=CARL%40legacy')).toEqual([contact.id]);
   });
 
+  it('the old opportunity reads currencyId and sourceCampaignId as null (columns the release never had)', async () => {
+    const created = (await store.readAll('0', 100)).find((e) => e.type === 'OpportunityCreated')!.data;
+    const res = await t.request('GET', `/opportunities/${created.id}`, { as: 'analyst' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ...created, currencyId: null, sourceCampaignId: null, createdAt: expect.any(String) });
+  });
+
   it('a lead qualified after the upgrade is converted exactly once', async () => {
     const tag = randomUUID();
     const created = await t.request('POST', '/leads', {

@@ -40,20 +40,22 @@ export class LeadConversionProcessor implements SagaProcessor {
   }
 
   /**
-   * A plan may link a record that another qualification planned and has not created yet: the new
-   * records must not point at it before it exists. The runner retries without counting attempts
-   * (NotYetError) while the other conversion (earlier in the log, running in the same batch)
-   * completes, however long that takes under load; if that one failed, the linked record never
-   * will exist and this conversion fails too.
+   * A plan may link a record that another qualification planned and has not created yet (so may
+   * the new opportunity's customer): the new records must not point at it before it exists. The
+   * runner retries without counting attempts (NotYetError) while the other conversion (earlier in
+   * the log, running in the same batch) completes, however long that takes under load; if that one
+   * failed, the linked record never will exist and this conversion fails too.
    */
-  private async requireLinkedRecords({ plan }: LeadQualified['data']): Promise<void> {
-    for (const kind of ['account', 'contact'] as const) {
-      const record = plan[kind];
-      if (record.action !== 'existing' || !record.id) continue;
-      const presence = await recordPresence(this.store, kind, record.id);
+  private async requireLinkedRecords({ plan, opportunityCustomerId, opportunityCustomerType }: LeadQualified['data']): Promise<void> {
+    const linked = (['account', 'contact'] as const).flatMap((kind) =>
+      plan[kind].action === 'existing' && plan[kind].id ? [{ kind, id: plan[kind].id }] : [],
+    );
+    if (opportunityCustomerId && opportunityCustomerType) linked.push({ kind: opportunityCustomerType, id: opportunityCustomerId });
+    for (const { kind, id } of linked) {
+      const presence = await recordPresence(this.store, kind, id);
       if (presence.state === 'pending')
-        throw new NotYetError(`linked ${kind} ${record.id} is not created yet (qualification ${presence.qualificationId} is converting)`);
-      if (presence.state === 'missing') throw new Error(`linked ${kind} ${record.id} does not exist: ${presence.reason}`);
+        throw new NotYetError(`linked ${kind} ${id} is not created yet (qualification ${presence.qualificationId} is converting)`);
+      if (presence.state === 'missing') throw new Error(`linked ${kind} ${id} does not exist: ${presence.reason}`);
     }
   }
 

@@ -106,6 +106,8 @@ describe('given a lead qualified with account, contact and opportunity to create
         estimatedValue: 18000,
         purchaseTimeframe: 'ThisQuarter',
         description: 'Met at the coffee expo',
+        currencyId: null,
+        sourceCampaignId: null,
         status: 'Open',
         ...q.origin,
       },
@@ -298,5 +300,61 @@ describe('given the lead changed or the setting flipped after the qualification'
     const q = aQualification({ opportunity: none });
     const decidedUnderNo = { ...q.data, decidedBy: 'salesperson' as const, createRecordsByDefault: false, settingVersion: 7 };
     expect(given(decidedUnderNo).steps.creates.map((c) => c.kind)).toEqual(['account', 'contact']);
+  });
+});
+
+describe('given a qualification with options for the new opportunity (docs/api.md, Qualify)', () => {
+  const options = (type: 'account' | 'contact') => ({
+    opportunityCustomerId: randomUUID(),
+    opportunityCustomerType: type,
+    opportunityCurrencyId: randomUUID(),
+    sourceCampaignId: randomUUID(),
+  });
+
+  it.each(['account', 'contact'] as const)(
+    'then the opportunity’s customer is the %s given, with its currency and source campaign; its parents and the other records stay the plan’s',
+    (type) => {
+      const q = aQualification();
+      const asked = options(type);
+      const { steps, created } = given({ ...q.data, ...asked });
+      expect(created('opportunity')!.data).toMatchObject({
+        customerId: asked.opportunityCustomerId,
+        customerType: type,
+        parentAccountId: q.plan.account.id,
+        parentContactId: q.plan.contact.id,
+        currencyId: asked.opportunityCurrencyId,
+        sourceCampaignId: asked.sourceCampaignId,
+      });
+      expect(steps.creates.map((c) => [c.kind, c.id])).toEqual(given(q.data).steps.creates.map((c) => [c.kind, c.id]));
+      expect(created('account')!.data).toEqual(given(q.data).created('account')!.data);
+      expect(created('contact')!.data).toEqual(given(q.data).created('contact')!.data);
+    },
+  );
+
+  it('then the customer given replaces the linked account too', () => {
+    const q = aQualification({ account: existing() });
+    const asked = options('contact');
+    expect(given({ ...q.data, ...asked }).created('opportunity')!.data).toMatchObject({
+      customerId: asked.opportunityCustomerId,
+      customerType: 'contact',
+      parentAccountId: q.plan.account.id,
+    });
+  });
+
+  it('then a currency or campaign alone leaves the customer to the plan', () => {
+    const q = aQualification();
+    const currency = randomUUID();
+    expect(given({ ...q.data, opportunityCurrencyId: currency }).created('opportunity')!.data).toMatchObject({
+      customerId: q.plan.account.id,
+      customerType: 'account',
+      currencyId: currency,
+      sourceCampaignId: null,
+    });
+  });
+
+  it('then the same qualification always yields the same steps (a redelivery repeats them exactly)', () => {
+    const q = aQualification();
+    const data = { ...q.data, ...options('account') };
+    expect(conversionSteps(data)).toEqual(conversionSteps(structuredClone(data)));
   });
 });

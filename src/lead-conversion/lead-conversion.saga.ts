@@ -61,19 +61,25 @@ export function conversionSteps(qualified: LeadQualified['data']): ConversionSte
     });
   }
   if (plan.opportunity.action === 'create') {
+    // The customer asked for at qualification, whatever the plan links or creates; else the plan's.
+    const customer = qualified.opportunityCustomerId
+      ? { customerId: qualified.opportunityCustomerId, customerType: qualified.opportunityCustomerType ?? null }
+      : { customerId: accountId ?? contactId, customerType: accountId ? 'account' : contactId ? 'contact' : null };
     creates.push({
       kind: 'opportunity',
       id: plan.opportunity.id,
       data: {
         name: lead.topic,
-        customerId: accountId ?? contactId,
-        customerType: accountId ? 'account' : contactId ? 'contact' : null,
+        ...customer,
         parentAccountId: accountId,
         parentContactId: contactId,
         budgetAmount: lead.budgetAmount ?? null,
         estimatedValue: lead.estimatedValue ?? null,
         purchaseTimeframe: lead.purchaseTimeframe ?? null,
         description: lead.description ?? null,
+        // Absent from qualifications before these options, and from those that did not give them.
+        currencyId: qualified.opportunityCurrencyId ?? null,
+        sourceCampaignId: qualified.sourceCampaignId ?? null,
         status: 'Open',
         ...origin,
       },

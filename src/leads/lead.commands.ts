@@ -13,7 +13,7 @@ import {
 } from '../event-store/event-store.port.js';
 import { concurrencyConflict, decide, type Decision } from '../event-store/decider.js';
 import { readSettingInForce } from '../qualify-setting/qualify-lead-setting.commands.js';
-import { RECORD_KINDS, recordStream } from '../records/record-kinds.js';
+import { RECORD_KINDS, recordStream, type RecordKind } from '../records/record-kinds.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { DomainError } from '../shared/domain-error.js';
 import { nameBasedId } from '../shared/record-ids.js';
@@ -23,7 +23,7 @@ import { noDuplicates, type DuplicateMatches, type ReleaseReason } from '../uniq
 import { isUniqueKeyStream, uniqueKey, type UniqueKey } from '../uniqueness/unique-keys.js';
 import { asMatches, liveHolders } from './claim-holders.js';
 import { decideLead, evolveLead, initialLead, type LeadCommand, type LeadState, type MissingLink } from './lead.decider.js';
-import { leadStream, type LeadFields, type LeadQualified } from './lead.events.js';
+import { leadStream, type LeadFields, type LeadQualified, type OpportunityCustomerType } from './lead.events.js';
 import { recordPresence } from './record-presence.js';
 
 /** A lead command as the API gives it; qualification's setting is filled in by the handler. */
@@ -141,10 +141,16 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
         const { fields } = state;
         const accountId = command.existingAccountId ?? fields.existingAccountId ?? undefined;
         const contactId = command.existingContactId ?? fields.existingContactId ?? undefined;
+        // A qualification that cannot create an opportunity ignores its customer: no need to look.
+        const { opportunityCustomerId, opportunityCustomerType } = command;
+        const customer =
+          opportunityCustomerId && opportunityCustomerType && command.createOpportunity !== false
+            ? { kind: opportunityCustomerType, id: opportunityCustomerId.toLowerCase() }
+            : undefined;
         // The lead's own e-mail claim ends with LeadQualified (claim-holders.ts judges it by the
         // lead's state); a release event on this hot path would cost a read and an append.
         const [missingLinks, accounts, contacts] = await Promise.all([
-          this.missingLinks({ existingAccountId: accountId, existingContactId: contactId }),
+          this.missingLinks({ existingAccountId: accountId, existingContactId: contactId }, customer),
           accountId || state.convertedAccountId ? undefined : this.claimable(work, 'account', uniqueKey('account-name', fields.companyName), ctx, state.id),
           contactId || state.convertedContactId ? undefined : this.claimable(work, 'contact', uniqueKey('contact-email', fields.email), ctx, state.id),
         ]);
@@ -199,11 +205,18 @@ export class ExecuteLeadCommandHandler implements ICommandHandler<ExecuteLeadCom
     );
   }
 
-  /** Linked ids must name a record whose creation is in the log, or one an accepted qualification will create. */
-  private async missingLinks(links: Pick<LeadFields, 'existingAccountId' | 'existingContactId'>): Promise<MissingLink[]> {
-    const checks = [
-      { field: 'existingAccountId' as const, kind: 'account' as const, id: links.existingAccountId },
-      { field: 'existingContactId' as const, kind: 'contact' as const, id: links.existingContactId },
+  /**
+   * Linked ids, and the new opportunity's customer, must name a record whose creation is in the
+   * log, or one an accepted qualification will create.
+   */
+  private async missingLinks(
+    links: Pick<LeadFields, 'existingAccountId' | 'existingContactId'>,
+    customer?: { kind: OpportunityCustomerType; id: string },
+  ): Promise<MissingLink[]> {
+    const checks: { field: MissingLink['field']; kind: RecordKind; id: string | null | undefined }[] = [
+      { field: 'existingAccountId', kind: 'account', id: links.existingAccountId },
+      { field: 'existingContactId', kind: 'contact', id: links.existingContactId },
+      ...(customer ? [{ field: 'opportunityCustomerId' as const, ...customer }] : []),
     ];
     const found = await Promise.all(
       checks.map(async ({ field, kind, id }) => {

@@ -6,6 +6,7 @@ import type {
   LeadEvent,
   LeadFields,
   LeadQualified,
+  OpportunityOptions,
   PlannedRecord,
   QualificationPlan,
   SettingInForce,
@@ -18,9 +19,9 @@ import type { LeadState } from './lead.state.js';
 // The decider's three parts: the state and its evolution are in lead.state.ts, the rules here.
 export { evolveLead, initialLead, type LeadState } from './lead.state.js';
 
-/** A linked id (existingAccountId / existingContactId) that names no record in the log. */
+/** A linked id (existingAccountId, existingContactId, opportunityCustomerId) that names no record in the log. */
 export interface MissingLink {
-  field: 'existingAccountId' | 'existingContactId';
+  field: 'existingAccountId' | 'existingContactId' | 'opportunityCustomerId';
   id: string;
   reason: string;
 }
@@ -49,7 +50,8 @@ export type LeadCommand =
       existingAccountId?: string;
       existingContactId?: string;
       expectedSettingVersion?: number;
-    } & CheckedOutside)
+    } & OpportunityOptions &
+      CheckedOutside)
   | { type: 'DisqualifyLead'; leadId: string; statusReason: DisqualifyReason }
   | ({ type: 'ReactivateLead'; leadId: string } & CheckedOutside)
   | {
@@ -165,9 +167,11 @@ type LinkedIds = { account: string | undefined; contact: string | undefined };
  */
 function qualify(command: QualifyLead, state: OpenLead, ctx: { userId: string; now: Date }): LeadQualified {
   const { setting } = command;
+  requireCustomerPair(command);
   checkSettingVersion(command);
   const { selection, decidedBy } = decideSelection(command);
-  requireLinks(command);
+  // The opportunity's customer matters only to a new opportunity: without one it goes unchecked.
+  requireLinks({ missingLinks: command.missingLinks?.filter((m) => selection.opportunity || m.field !== 'opportunityCustomerId') });
   const plan = planRecords(command.qualificationId, selection, decidedBy, linkedIds(command, state), state.fields);
   const ignored = checkRecordDuplicates(command, plan);
   return {
@@ -182,8 +186,33 @@ function qualify(command: QualifyLead, state: OpenLead, ctx: { userId: string; n
       qualifiedBy: ctx.userId,
       qualifiedAt: ctx.now.toISOString(),
       lead: state.fields,
+      ...opportunityOptions(command, plan),
       ...ignored,
     },
+  };
+}
+
+/** A customer is a record of a kind: an id without its type (or the reverse) names nothing. */
+function requireCustomerPair({ opportunityCustomerId, opportunityCustomerType }: QualifyLead): void {
+  if (!opportunityCustomerId === !opportunityCustomerType) return;
+  const [given, missing] = opportunityCustomerId ? ['opportunityCustomerId', 'opportunityCustomerType'] : ['opportunityCustomerType', 'opportunityCustomerId'];
+  throw new DomainError('VALIDATION_FAILED', `${missing} is required with ${given}`, {
+    errors: [{ field: missing, message: `${missing} is required with ${given}` }],
+  });
+}
+
+/**
+ * The options recorded for the saga, lower-cased as record ids are. Clients may send them with
+ * every qualification (Dynamics' action takes them whatever it creates): without a new opportunity
+ * they shape nothing, so nothing records them.
+ */
+function opportunityOptions(command: QualifyLead, plan: QualificationPlan): OpportunityOptions {
+  if (plan.opportunity.action !== 'create') return {};
+  const { opportunityCustomerId, opportunityCustomerType, opportunityCurrencyId, sourceCampaignId } = command;
+  return {
+    ...(opportunityCustomerId && opportunityCustomerType ? { opportunityCustomerId: opportunityCustomerId.toLowerCase(), opportunityCustomerType } : {}),
+    ...(opportunityCurrencyId ? { opportunityCurrencyId: opportunityCurrencyId.toLowerCase() } : {}),
+    ...(sourceCampaignId ? { sourceCampaignId: sourceCampaignId.toLowerCase() } : {}),
   };
 }
 

@@ -70,6 +70,23 @@ export interface QualificationPlan {
 
 export type DecidedBy = 'setting' | 'salesperson';
 
+export const OPPORTUNITY_CUSTOMER_TYPES = ['account', 'contact'] as const;
+export type OpportunityCustomerType = (typeof OPPORTUNITY_CUSTOMER_TYPES)[number];
+
+/**
+ * What a qualification may ask of the opportunity it creates beyond the lead's fields (Dynamics
+ * 365's QualifyLead parameters). Optional on LeadQualified: events from before them lack them, and
+ * a qualification that creates no opportunity does not record them.
+ */
+export type OpportunityOptions = {
+  /** The opportunity's customer instead of the plan's account, else contact; always with its type. */
+  opportunityCustomerId?: string;
+  opportunityCustomerType?: OpportunityCustomerType;
+  /** Ids of records this service does not keep: stored on the opportunity unchecked. */
+  opportunityCurrencyId?: string;
+  sourceCampaignId?: string;
+};
+
 /** Ids of the records or leads that held a key when the user chose to ignore duplicates. */
 type Overrode = { ignoredDuplicates?: string[] };
 
@@ -88,7 +105,8 @@ export type LeadQualified = {
     qualifiedAt: string;
     /** The lead as it was when qualified: what the saga maps onto the new records. */
     lead: LeadFields;
-  } & Overrode;
+  } & OpportunityOptions &
+    Overrode;
 };
 export type LeadConversionCompleted = {
   type: 'LeadConversionCompleted';

@@ -82,6 +82,8 @@ export const RECORD_KINDS: Record<RecordKind, RecordKindInfo> = {
       estimatedValue: 'estimated_value',
       purchaseTimeframe: 'purchase_timeframe',
       description: 'description',
+      currencyId: 'currency_id',
+      sourceCampaignId: 'source_campaign_id',
       status: 'status',
       ...common,
     },

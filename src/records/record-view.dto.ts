@@ -51,7 +51,8 @@ export class ContactDto extends RecordOrigin {
 export class OpportunityDto extends RecordOrigin {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ description: "the lead's topic" }) name: string;
-  @ApiProperty({ ...nullableId, description: 'the account, else the contact' }) customerId: string | null;
+  @ApiProperty({ ...nullableId, description: "the customer given at qualification (opportunityCustomerId), else the lead's account, else its contact" })
+  customerId: string | null;
   @ApiProperty({ enum: ['account', 'contact'], nullable: true }) customerType: 'account' | 'contact' | null;
   @ApiProperty(nullableId) parentAccountId: string | null;
   @ApiProperty(nullableId) parentContactId: string | null;
@@ -59,6 +60,16 @@ export class OpportunityDto extends RecordOrigin {
   @ApiProperty({ type: Number, nullable: true }) estimatedValue: number | null;
   @ApiProperty({ enum: PURCHASE_TIMEFRAMES, nullable: true }) purchaseTimeframe: string | null;
   @ApiProperty(nullableString) description: string | null;
+  @ApiProperty({
+    ...nullableId,
+    description: 'opportunityCurrencyId given at qualification, lower-cased, not checked (this service keeps no currencies); null when none was given',
+  })
+  currencyId: string | null;
+  @ApiProperty({
+    ...nullableId,
+    description: 'sourceCampaignId given at qualification, lower-cased, not checked (this service keeps no campaigns); null when none was given',
+  })
+  sourceCampaignId: string | null;
   @ApiProperty({ example: 'Open', description: 'Open when created' }) status: string;
 }
 

@@ -74,6 +74,9 @@ export class OpportunityRow {
   @Column({ name: 'estimated_value', type: 'float', nullable: true }) estimatedValue: number | null;
   @Column({ name: 'purchase_timeframe', type: 'varchar', length: 20, nullable: true }) purchaseTimeframe: string | null;
   @Column({ type: 'text', nullable: true }) description: string | null;
+  /** Given at qualification, unchecked (no currency or campaign records here); null before these options existed. */
+  @Column({ name: 'currency_id', type: 'varchar', length: 36, nullable: true }) currencyId: string | null;
+  @Column({ name: 'source_campaign_id', type: 'varchar', length: 36, nullable: true }) sourceCampaignId: string | null;
   @Column({ type: 'varchar', length: 10 }) status: string;
   @Column({ name: 'originating_lead_id', type: 'varchar', length: 36 }) originatingLeadId: string;
   @Column({ name: 'qualification_id', type: 'varchar', length: 36 }) qualificationId: string;

@@ -1,6 +1,6 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsUUID, Min } from 'class-validator';
-import { DISQUALIFY_REASONS, type DisqualifyReason } from '../lead.events.js';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsUUID, Min, ValidateIf } from 'class-validator';
+import { DISQUALIFY_REASONS, OPPORTUNITY_CUSTOMER_TYPES, type DisqualifyReason, type OpportunityCustomerType } from '../lead.events.js';
 import { ProblemFieldErrorDto, ProblemSettingDto } from '../../http/api-problems.decorator.js';
 import { BodyOptional } from '../../http/validation.js';
 import { DuplicateMatchesDto } from '../../http/duplicate-matches.dto.js';
@@ -28,6 +28,41 @@ export class QualifyLeadDto {
   @OmittableNotNull()
   @IsBoolean()
   ignoreDuplicates?: boolean;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "the new opportunity's customer instead of the lead's account (else contact); with opportunityCustomerType. Must name an existing or planned account or contact (422 RECORD_NOT_FOUND). Sets only the opportunity's customer: the account and contact are still linked or created. Ignored when no opportunity is created",
+  })
+  @CustomerPart('opportunityCustomerType')
+  @IsUUID()
+  opportunityCustomerId?: string;
+  @ApiPropertyOptional({ enum: OPPORTUNITY_CUSTOMER_TYPES, description: 'what opportunityCustomerId names; required with it, and only with it' })
+  @CustomerPart('opportunityCustomerId')
+  @IsIn(OPPORTUNITY_CUSTOMER_TYPES)
+  opportunityCustomerType?: OpportunityCustomerType;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "the new opportunity's currency, stored lower-cased and not checked: this service keeps no currencies. Ignored when no opportunity is created",
+  })
+  @OmittableNotNull()
+  @IsUUID()
+  opportunityCurrencyId?: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'the campaign the new opportunity came from, stored lower-cased and not checked: this service keeps no campaigns. Ignored when no opportunity is created',
+  })
+  @OmittableNotNull()
+  @IsUUID()
+  sourceCampaignId?: string;
+}
+
+/** One of the opportunity customer's two fields: validated when given, and required when the other one is. */
+function CustomerPart(other: 'opportunityCustomerId' | 'opportunityCustomerType'): PropertyDecorator {
+  return (target, property) => {
+    ValidateIf((body: Record<string, unknown>, value) => value !== undefined || body[other] !== undefined)(target, property);
+    IsDefined({ message: `${String(property)} is required with ${other}` })(target, property);
+  };
 }
 
 @BodyOptional()
