@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions, initializeDataSource } from './database/data-source.js';
+import { DataverseModule } from './dataverse/dataverse.module.js';
 import { UnknownMigrationError } from './database/migrate.js';
 import { EVENT_STORE_WRAPPER, EventStoreModule, type EventStoreWrapper } from './event-store/event-store.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -67,6 +68,7 @@ export class AppModule {
         RecordsModule,
         LeadConversionModule,
         UniquenessModule,
+        DataverseModule,
       ],
     };
   }

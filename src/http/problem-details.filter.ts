@@ -4,6 +4,7 @@ import { DomainError } from '../shared/domain-error.js';
 import { DATABASE_RETRY_AFTER_SECONDS, unavailableCause } from '../database/availability.js';
 import { bodyErrors, codeForStatus, problem as base, PROBLEM_CONTENT_TYPE } from './problem.js';
 import { statusOf } from './error-status.js';
+import { errorShapeFor } from './framework-errors.js';
 
 /**
  * Every error leaves as application/problem+json (RFC 9457) with the API's `code` (docs/api.md, Errors). Unknown
@@ -16,6 +17,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest | undefined>();
+    // Paths with an error shape of their own (the Dataverse surface: OData errors).
+    const shape = errorShapeFor(request?.url);
+    const own = shape?.own?.(exception);
+    if (shape && own) {
+      reply
+        .status(own.status)
+        .headers(own.headers ?? {})
+        .header('Content-Type', shape.contentType)
+        .send(own.body);
+      return;
+    }
     const problem = this.toProblem(exception);
     if (problem.code === 'DATABASE_UNAVAILABLE') {
       // An outage, not a bug: one line per request, no stack; the route pattern, as the request log names it.
@@ -30,6 +42,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (problem.status === 503 && problem.retryAfter) reply.header('Retry-After', String(problem.retryAfter));
     const { retryAfter: _r, ...body } = problem;
+    if (shape) {
+      const shaped = shape.fromProblem(body as Parameters<typeof shape.fromProblem>[0]);
+      reply.status(shaped.status).header('Content-Type', shape.contentType).send(shaped.body);
+      return;
+    }
     reply.status(problem.status).header('Content-Type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 

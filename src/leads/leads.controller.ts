@@ -23,11 +23,9 @@ import { DomainError } from '../shared/domain-error.js';
 import { CreateLeadDto, UpdateLeadDto } from './dto/lead-fields.dto.js';
 import { QualificationAcceptedDto, QualificationOutcomeDto } from './dto/qualification-accepted.dto.js';
 import { Processors } from '../event-store/event-store.module.js';
-import { RECORDS } from '../records/records.projection.js';
 import { ConversionOutcomes } from './conversion-outcomes.js';
-import { LEAD_DETAILS } from './lead-details/lead-details.projection.js';
-import { GetLead } from './lead-details/lead-details.queries.js';
 import { ExecuteLeadCommand, type LeadCommandResult } from './lead.commands.js';
+import { QualificationOutcome } from './qualification-outcome.js';
 
 /** Record ids are stored lower-case (stream names, plans): a linked id given in capitals is the same record. */
 function lowerLinks<T extends { existingAccountId?: string | null; existingContactId?: string | null }>(body: T): T {
@@ -66,7 +64,11 @@ export class LeadsController {
     private readonly queries: QueryBus,
     private readonly outcomes: ConversionOutcomes,
     private readonly processors: Processors,
-  ) {}
+  ) {
+    this.waiter = new QualificationOutcome(outcomes, processors, queries);
+  }
+
+  private readonly waiter: QualificationOutcome;
 
   @Post()
   @ApiOperation({ summary: 'Create a lead (Open/New)' })
@@ -131,20 +133,9 @@ export class LeadsController {
     else await reply.code(202).send(qualified);
   }
 
-  /**
-   * The conversion's outcome once the lead's and the records' read models show it (so that the
-   * ids can be read at once), or undefined when that does not happen before `deadline`.
-   */
-  private async outcome(qualified: QualificationAcceptedDto, deadline: number): Promise<QualificationOutcomeDto | undefined> {
-    const ended = await this.outcomes.wait(qualified.leadId, qualified.qualificationId, qualified.position, deadline - Date.now());
-    if (!ended) return undefined;
-    for (const name of [LEAD_DETAILS, RECORDS]) {
-      if (!(await this.processors.get(name)!.waitFor(ended.position, Math.max(0, deadline - Date.now())))) return undefined;
-    }
-    const { qualification } = await this.queries.execute(new GetLead(qualified.leadId));
-    if (qualification?.qualificationId !== qualified.qualificationId || qualification.conversion === 'pending') return undefined;
-    const { conversion, failureReason, accountId, contactId, opportunityId } = qualification;
-    return { ...qualified, position: ended.position, conversion: conversion as 'completed' | 'failed', failureReason, accountId, contactId, opportunityId };
+  /** See QualificationOutcome: the outcome, or undefined when it is not seen before `deadline`. */
+  private outcome(qualified: QualificationAcceptedDto, deadline: number): Promise<QualificationOutcomeDto | undefined> {
+    return this.waiter.wait(qualified, deadline);
   }
 
   @Post('qualify')
