@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { QueryBus } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source.js';
 import { Database } from '../src/database/database.js';
 import { EVENT_STORE, NO_STREAM } from '../src/event-store/event-store.port.js';
 import { SqlEventStore } from '../src/event-store/sql/sql-event-store.js';
 import { derivedRecordId } from '../src/shared/record-ids.js';
+import { ListLeadsByAttributes } from '../src/dataverse/lead-filter.query.js';
 import { CLAIMS_BACKFILL } from '../src/leads/claims-backfill.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { testDatabaseKinds, type TestDatabase, type TestDatabaseKind } from './support/databases.js';
@@ -155,6 +157,22 @@ describe.each(CASES)('upgrade of a database written by release $release ($name)'
     const res = await t.request('GET', `/opportunities/${created.id}`, { as: 'analyst' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ...created, currencyId: null, sourceCampaignId: null, createdAt: expect.any(String) });
+  });
+
+  it('the old leads are found by e-mail and company key, the old records by their lookups (keys and indexes the release never had)', async () => {
+    const leads = async (filter: { email?: string | null; companyName?: string | null }) =>
+      (await t.app.get(QueryBus).execute(new ListLeadsByAttributes({ ...filter, limit: 50 }))).items.map((l) => l.id);
+    expect(await leads({ email: 'OLIVE@legacy.example' })).toEqual([LEAD.A]);
+    // D's "  legacy   CUSTOMER co " has the key of B's company: case and white space ignored.
+    expect(await leads({ companyName: 'Legacy Customer Co' })).toEqual([LEAD.B, LEAD.D]);
+    const old = await store.readAll('0', 100);
+    const account = old.find((e) => e.type === 'AccountCreated')!.data;
+    const contact = old.find((e) => e.type === 'ContactCreated')!.data;
+    const opportunity = old.find((e) => e.type === 'OpportunityCreated')!.data;
+    const found = async (path: string) => (await t.request('GET', path, { as: 'salesperson' })).body.items?.map((r: { id: string }) => r.id);
+    expect(await found(`/accounts?primaryContactId=${contact.id}`)).toEqual([account.id]);
+    expect(await found(`/contacts?parentAccountId=${account.id}`)).toEqual([contact.id]);
+    expect(await found(`/opportunities?customerId=${opportunity.customerId}`)).toEqual([opportunity.id]);
   });
 
   it('a lead qualified after the upgrade is converted exactly once', async () => {

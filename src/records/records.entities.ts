@@ -7,6 +7,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 // (name_key, id) in code point order (COLLATE "C" on PostgreSQL), which TypeORM cannot declare:
 // the migration creates it, and TypeORM leaves it alone.
 @Index('ix_accounts_name_search', { synchronize: false })
+// The lookup filters (GET /accounts?primaryContactId=): one range scan in list order.
+@Index('ix_accounts_primary_contact', ['primaryContactId', 'createdAt', 'id'])
 export class AccountRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ type: 'varchar', length: 160 }) name: string;
@@ -33,6 +35,8 @@ export class AccountRow {
 @Index('ix_contacts_name_search', { synchronize: false })
 @Index('ix_contacts_last_name_search', { synchronize: false })
 @Index('ix_contacts_email_search', { synchronize: false })
+// The lookup filter (GET /contacts?parentAccountId=), as ix_accounts_primary_contact.
+@Index('ix_contacts_parent_account', ['parentAccountId', 'createdAt', 'id'])
 export class ContactRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ name: 'first_name', type: 'varchar', length: 100, nullable: true }) firstName: string | null;
@@ -62,6 +66,10 @@ export class ContactRow {
 @Entity('opportunities')
 @Index('ix_opportunities_lead', ['originatingLeadId'])
 @Index('ix_opportunities_created', ['createdAt', 'id'])
+// The lookup filters (GET /opportunities?customerId=&parentAccountId=&parentContactId=), as ix_accounts_primary_contact.
+@Index('ix_opportunities_customer', ['customerId', 'createdAt', 'id'])
+@Index('ix_opportunities_parent_account', ['parentAccountId', 'createdAt', 'id'])
+@Index('ix_opportunities_parent_contact', ['parentContactId', 'createdAt', 'id'])
 export class OpportunityRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ type: 'varchar', length: 200 }) name: string;

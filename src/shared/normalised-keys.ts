@@ -26,3 +26,11 @@ export const contactNameKey = (firstName: string | null | undefined, lastName: s
 
 /** A contact is also found by its last name: people are looked up by it as often as by first. */
 export const lastNameKey = (lastName: string | null | undefined): string | null => accountNameKey(lastName);
+
+/**
+ * A lead's company name as `lead_details.company_key` holds it (the Dataverse-compatible
+ * `companyname eq` filter): normalised as account names are (case, surrounding and repeated inner
+ * white space ignored), so that the lead whose company would become an existing account's
+ * duplicate is found by that account's name.
+ */
+export const companyNameKey = (companyName: string | null | undefined): string | null => accountNameKey(companyName);

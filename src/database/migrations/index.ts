@@ -4,6 +4,7 @@ import { DropUnusedStreamsTable1796000400000 } from './1796000400000-drop-unused
 import { DropDuplicateDetectionIndexes1796004000000 } from './1796004000000-drop-duplicate-detection-indexes.js';
 import { RecordSearchKeys1796007600000 } from './1796007600000-record-search-keys.js';
 import { OpportunityCurrencyAndCampaign1796011200000 } from './1796011200000-opportunity-currency-and-campaign.js';
+import { LeadFilterKeys1796014800000 } from './1796014800000-lead-filter-keys.js';
 
 /**
  * Every schema change, in order: the only way a table, column or index comes to be (nothing runs
@@ -15,6 +16,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DropDuplicateDetectionIndexes1796004000000,
   RecordSearchKeys1796007600000,
   OpportunityCurrencyAndCampaign1796011200000,
+  LeadFilterKeys1796014800000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -17,6 +17,11 @@ import { entityColumns, entityIndexes } from '../../database/entity-columns.js';
 @Index('ix_lead_details_last_name', ['lastName', 'id'])
 @Index('ix_lead_details_topic', ['topic', 'id'])
 @Index('ix_lead_details_updated', ['updatedAt', 'id'])
+// Equality filters (Dataverse `emailaddress1 eq`, `companyname eq`): matches are few, so a
+// one-column index finds them and the page sorts them; (key, created_at, id) would be a larger
+// index to rebuild after every replay for no gain on a handful of rows.
+@Index('ix_lead_details_email_key', ['emailKey'])
+@Index('ix_lead_details_company_key', ['companyKey'])
 export class LeadDetailsRow {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @Column({ type: 'varchar', length: 200 }) topic: string;
@@ -43,6 +48,13 @@ export class LeadDetailsRow {
   @Column({ name: 'existing_contact_id', type: 'varchar', length: 36, nullable: true }) existingContactId: string | null;
   /** Lower-cased "first last company email", for the q filter. */
   @Column({ name: 'search_text', type: 'varchar', length: 600 }) searchText: string;
+  /**
+   * The e-mail trimmed and lower-cased (emailKey), computed in JavaScript: SQL's lower() differs
+   * beyond ASCII. Twice the e-mail's length: lower-casing may lengthen a text (İ → i̇).
+   */
+  @Column({ name: 'email_key', type: 'varchar', length: 508, nullable: true }) emailKey: string | null;
+  /** The company name trimmed, inner white space collapsed, lower-cased (companyNameKey); twice its length, as email_key. */
+  @Column({ name: 'company_key', type: 'varchar', length: 320, nullable: true }) companyKey: string | null;
   @Column({ type: 'varchar', length: 15 }) status: string;
   @Column({ name: 'status_reason', type: 'varchar', length: 20 }) statusReason: string;
   /** Stream revision of the last event applied: a replayed older event is skipped. */

@@ -5,6 +5,7 @@ import { LEAD_DETAILS_COLUMNS, LEAD_DETAILS_INDEXES } from './lead-details.entit
 import { isEventOf, type RecordedEvent, type RecordedOf } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../event-store/processor.js';
 import { LEAD_EVENT_TYPES, type LeadEvent, type LeadFields } from '../lead.events.js';
+import { companyNameKey, emailKey } from '../../shared/normalised-keys.js';
 
 export const LEAD_DETAILS = 'lead-details';
 
@@ -184,7 +185,7 @@ function evolveRow(row: Row | undefined, event: RecordedOf<LeadEvent>, id: strin
   return row;
 }
 
-/** Copies the lead fields an event carries onto their columns, and refreshes the search text. */
+/** Copies the lead fields an event carries onto their columns, and refreshes the search text and keys. */
 function setFields(row: Row, fields: Partial<LeadFields>): void {
   for (const [field, column] of FIELD_ENTRIES) {
     const value = (fields as Record<string, unknown>)[field];
@@ -193,6 +194,12 @@ function setFields(row: Row, fields: Partial<LeadFields>): void {
   withKeys(row);
 }
 
+/**
+ * The derived columns. The migration LeadFilterKeys1796014800000 computed the keys of the rows
+ * that existed before them with the same functions (src/shared/normalised-keys.ts).
+ */
 function withKeys(row: Row): void {
   row.search_text = [row.first_name, row.last_name, row.company_name, row.email].filter(Boolean).join(' ').toLowerCase();
+  row.email_key = emailKey(row.email as string | null);
+  row.company_key = companyNameKey(row.company_name as string | null);
 }
