@@ -35,6 +35,11 @@ for (const kind of kinds) {
       })) as string;
     }
 
+    async function createLeadUnder(createRecordsByDefault: boolean): Promise<string> {
+      await useSetting(createRecordsByDefault);
+      return createLead();
+    }
+
     const qualify = (leadId: string, parameters: Record<string, unknown>, actionName = 'Microsoft.Dynamics.CRM.QualifyLead') =>
       client.callAction({ collection: 'leads', key: leadId, actionName, action: { Status: 3, SuppressDuplicateDetection: false, ...parameters } }) as Promise<{
         value: Record<string, string>[];
@@ -98,9 +103,16 @@ for (const kind of kinds) {
         });
       });
 
-      it('refuses an attribute the lead does not have: 400 0x80060888', async () => {
+      it('refuses an attribute the lead does not have: in a body 400 0x80060888, in $select 400 0x0 (as Dataverse words each)', async () => {
         const error = await failure(client.create({ collection: 'leads', data: { subject: 'x', lastname: 'y', revenue: 3 } }));
-        expect(error).toEqual({ status: 400, code: '0x80060888', message: "Could not find a property named 'revenue' on type 'Microsoft.Dynamics.CRM.lead'." });
+        expect(error).toEqual({
+          status: 400,
+          code: '0x80060888',
+          message:
+            "The property 'revenue' does not exist on type 'Microsoft.Dynamics.CRM.lead'. Make sure to only use property names that are defined by the type.",
+        });
+        const selected = await failure(client.retrieveMultiple({ collection: 'leads', select: ['revenue'] }));
+        expect(selected).toEqual({ status: 400, code: '0x0', message: "Could not find a property named 'revenue' on type 'Microsoft.Dynamics.CRM.lead'." });
       });
 
       it('validates with the native limits, naming the Dataverse attribute: 400 0x80040203', async () => {
@@ -117,6 +129,15 @@ for (const kind of kinds) {
         expect(error).toMatchObject({ status: 409, code: '0x80040333' });
         // Without the header, Dataverse creates it anyway.
         expect(await createLead({ emailaddress1: email })).toMatch(/^[0-9a-f-]{36}$/);
+      });
+
+      it('a leadid that exists: 409 0x80040237 (LEAD_EXISTS), and the lead is unchanged', async () => {
+        const id = await createLead({ jobtitle: 'Buyer' });
+        const error = await failure(client.create({ collection: 'leads', data: aDataverseLead({ leadid: id, jobtitle: 'CEO', emailaddress1: null }) }));
+        expect({ status: error.status, code: error.code }).toEqual({ status: 409, code: '0x80040237' });
+        expect(error.message).toContain(id);
+        const lead = (await client.retrieve({ collection: 'leads', key: id, select: ['jobtitle', 'versionnumber'] })) as Record<string, unknown>;
+        expect(lead).toMatchObject({ jobtitle: 'Buyer', versionnumber: 0 });
       });
 
       it('pages with Prefer: odata.maxpagesize (nextLink, retrieveAll) and caps the total with $top', async () => {
@@ -242,13 +263,40 @@ for (const kind of kinds) {
         expect(answer.value).toHaveLength(1);
       });
 
-      it('repeating the same QualifyLead answers the records of the first; another selection is refused', async () => {
+      it('repeating the same QualifyLead answers the records of the first; another selection is refused (409 0x80040203), nothing appended', async () => {
         await useSetting(false);
+        const store: EventStore = t.app.get(EVENT_STORE);
         const leadId = await createLead();
         const selection = { CreateAccount: true, CreateContact: true, CreateOpportunity: false };
         const first = await qualify(leadId, selection);
+        expect(first.value).toHaveLength(2);
         expect(await qualify(leadId, selection)).toEqual(first);
-        expect(await failure(qualify(leadId, { ...selection, CreateOpportunity: true }))).toMatchObject({ status: 409 });
+        for (const other of [
+          { ...selection, CreateOpportunity: true },
+          { ...selection, CreateContact: false },
+          { CreateAccount: false, CreateContact: false, CreateOpportunity: false },
+        ]) {
+          const error = await failure(qualify(leadId, other));
+          expect({ other, status: error.status, code: error.code }).toEqual({ other, status: 409, code: '0x80040203' });
+        }
+        const types = (await store.readStream(`lead-${leadId}`)).map((e) => e.type);
+        expect(types).toEqual(['LeadCreated', 'LeadQualified', 'LeadConversionCompleted']);
+      });
+
+      it('a repeat must shape the new opportunity the same way: another OpportunityCurrencyId or SourceCampaignId is refused', async () => {
+        await useSetting(false);
+        const leadId = await createLead();
+        const currency = { '@odata.type': 'Microsoft.Dynamics.CRM.transactioncurrency', transactioncurrencyid: randomUUID() };
+        const selection = { CreateAccount: false, CreateContact: false, CreateOpportunity: true, OpportunityCurrencyId: currency };
+        const first = await qualify(leadId, selection);
+        expect(
+          await qualify(leadId, { ...selection, OpportunityCurrencyId: { ...currency, transactioncurrencyid: currency.transactioncurrencyid.toUpperCase() } }),
+        ).toEqual(first);
+        const otherCurrency = { ...currency, transactioncurrencyid: randomUUID() };
+        expect(await failure(qualify(leadId, { ...selection, OpportunityCurrencyId: otherCurrency }))).toMatchObject({ status: 409, code: '0x80040203' });
+        expect(await failure(qualify(leadId, { ...selection, OpportunityCurrencyId: null }))).toMatchObject({ status: 409, code: '0x80040203' });
+        const campaign = { '@odata.type': 'Microsoft.Dynamics.CRM.campaign', campaignid: randomUUID() };
+        expect(await failure(qualify(leadId, { ...selection, SourceCampaignId: campaign }))).toMatchObject({ status: 409, code: '0x80040203' });
       });
 
       it('OpportunityCustomerId sets only the opportunity customer; OpportunityCurrencyId and SourceCampaignId are stored on it', async () => {
@@ -290,6 +338,82 @@ for (const kind of kinds) {
       });
     });
 
+    describe('records', () => {
+      type Collection = { value: Record<string, unknown>[] };
+      const list = async (collection: string, filter: string) =>
+        ((await client.retrieveMultiple({ collection, filter, select: ['createdon'] })) as Collection).value.map((r) => r[`${RECORD_KEY[collection]}`]);
+      const RECORD_KEY: Record<string, string> = { accounts: 'accountid', contacts: 'contactid', opportunities: 'opportunityid' };
+
+      it('are read-only: POST and PATCH on them are 405 (Allow: GET), as are POST leads(<id>) and PATCH leads', async () => {
+        const account = (await qualify(await createLeadUnder(true), { CreateAccount: true, CreateContact: true, CreateOpportunity: true })).value[0].accountid;
+        for (const collection of ['accounts', 'contacts', 'opportunities']) {
+          expect(await failure(client.create({ collection, data: { name: 'x' } }))).toMatchObject({ status: 405, code: '0x80040203' });
+        }
+        expect(await failure(client.update({ collection: 'accounts', key: account, data: { name: 'Renamed' } }))).toMatchObject({
+          status: 405,
+          code: '0x80040203',
+        });
+        const patch = await t.request('PATCH', `/api/data/v9.2/accounts(${account})`, { as: 'salesperson', body: { name: 'Renamed' } });
+        expect({ ...odata(patch), allow: patch.headers.allow }).toEqual({ status: 405, json: true, code: '0x80040203', allow: 'GET' });
+        expect(((await client.retrieve({ collection: 'accounts', key: account, select: ['name'] })) as Record<string, unknown>).name).not.toBe('Renamed');
+        const collectionPatch = await t.request('PATCH', '/api/data/v9.2/leads', { as: 'salesperson', body: { jobtitle: 'CTO' } });
+        expect({ ...odata(collectionPatch), allow: collectionPatch.headers.allow }).toEqual({
+          status: 405,
+          json: true,
+          code: '0x80040203',
+          allow: 'GET, POST',
+        });
+        const leadPost = await t.request('POST', `/api/data/v9.2/leads(${await createLead()})`, { as: 'salesperson', body: { jobtitle: 'CTO' } });
+        expect({ ...odata(leadPost), allow: leadPost.headers.allow }).toEqual({ status: 405, json: true, code: '0x80040203', allow: 'GET, PATCH' });
+      });
+
+      it('$filter on their lookups finds the records a qualification linked, each filter by its own link', async () => {
+        const leadId = await createLeadUnder(true);
+        const [{ accountid }, { contactid }, { opportunityid }] = (await qualify(leadId, { CreateAccount: true, CreateContact: true, CreateOpportunity: true }))
+          .value;
+        expect(await list('accounts', `_primarycontactid_value eq ${contactid}`)).toEqual([accountid]);
+        expect(await list('contacts', `_parentcustomerid_value eq ${accountid}`)).toEqual([contactid]);
+        expect(await list('opportunities', `_customerid_value eq ${accountid}`)).toEqual([opportunityid]);
+        expect(await list('opportunities', `_parentaccountid_value eq ${accountid}`)).toEqual([opportunityid]);
+        expect(await list('opportunities', `_parentcontactid_value eq ${contactid.toUpperCase()}`)).toEqual([opportunityid]);
+        expect(
+          await list(
+            'opportunities',
+            `_originatingleadid_value eq ${leadId} and (_parentaccountid_value eq ${accountid}) and _parentcontactid_value eq ${contactid}`,
+          ),
+        ).toEqual([opportunityid]);
+        // Each filter narrows: one that does not hold empties the answer.
+        expect(await list('opportunities', `_parentaccountid_value eq ${accountid} and _parentcontactid_value eq ${randomUUID()}`)).toEqual([]);
+        expect(await list('contacts', `_parentcustomerid_value eq ${accountid} and _originatingleadid_value eq ${randomUUID()}`)).toEqual([]);
+        expect(await list('accounts', `_primarycontactid_value eq ${accountid}`)).toEqual([]);
+      });
+
+      it('a lookup eq null finds the records where it is not set', async () => {
+        await useSetting(false);
+        const leadId = await createLead();
+        const [{ accountid }, { opportunityid }] = (await qualify(leadId, { CreateAccount: true, CreateContact: false, CreateOpportunity: true })).value;
+        const mine = `_originatingleadid_value eq ${leadId}`;
+        expect(await list('opportunities', `${mine} and _parentcontactid_value eq null`)).toEqual([opportunityid]);
+        expect(await list('opportunities', `${mine} and _parentaccountid_value eq null`)).toEqual([]);
+        expect(await list('accounts', `${mine} and _primarycontactid_value eq null`)).toEqual([accountid]);
+      });
+
+      it('refuses what the list cannot filter on: 400', async () => {
+        const refused = async (collection: string, filter: string) => failure(client.retrieveMultiple({ collection, filter }));
+        const leadId = randomUUID();
+        expect(await refused('accounts', '_originatingleadid_value eq null')).toMatchObject({ status: 400, code: '0x80040203' });
+        expect(await refused('accounts', "_primarycontactid_value eq 'Jane'")).toMatchObject({ status: 400, code: '0x80040203' });
+        expect(await refused('contacts', `_originatingleadid_value eq ${leadId} and _originatingleadid_value eq ${leadId}`)).toMatchObject({
+          status: 400,
+          code: '0x80040203',
+          message: '$filter names _originatingleadid_value more than once.',
+        });
+        expect(await refused('accounts', "name eq 'Acme'")).toMatchObject({ status: 400, code: '0x80040203' });
+        // Not an attribute of the table at all.
+        expect(await refused('accounts', `_parentcustomerid_value eq ${leadId}`)).toMatchObject({ status: 400, code: '0x0' });
+      });
+    });
+
     const odata = (res: { status: number; headers: Record<string, string>; body: { error?: { code?: string } } }) => ({
       status: res.status,
       json: res.headers['content-type']?.startsWith('application/json'),
@@ -300,7 +424,7 @@ for (const kind of kinds) {
       it('401, 403, unknown route, bad JSON, 415, 413', async () => {
         expect(odata(await t.request('GET', '/api/data/v9.2/leads'))).toEqual({ status: 401, json: true, code: '0x8005F101' });
         expect(odata(await t.request('POST', '/api/data/v9.2/leads', { as: 'analyst', body: {} }))).toEqual({ status: 403, json: true, code: '0x80040220' });
-        expect(odata(await t.request('GET', '/api/data/v9.1/leads', { as: 'analyst' }))).toEqual({ status: 404, json: true, code: '0x8006088a' });
+        expect(odata(await t.request('GET', '/api/data/v9.1/leads', { as: 'analyst' }))).toEqual({ status: 404, json: true, code: '' });
         expect(
           odata(
             await t.request('POST', '/api/data/v9.2/leads', { as: 'salesperson', rawBody: '{"subject":', headers: { 'content-type': 'application/json' } }),

@@ -50,6 +50,10 @@ describe('configuration', () => {
     [{ CORS_ORIGINS: 'https://App.example.com' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://app.example.com:443' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://app.example.com,http://localhost:5173/' }, 'CORS_ORIGINS'],
+    [{ DATAVERSE_QUALIFY_WAIT_MS: '99' }, 'DATAVERSE_QUALIFY_WAIT_MS'],
+    [{ DATAVERSE_QUALIFY_WAIT_MS: '120001' }, 'DATAVERSE_QUALIFY_WAIT_MS'],
+    [{ DATAVERSE_QUALIFY_WAIT_MS: '30s' }, 'DATAVERSE_QUALIFY_WAIT_MS'],
+    [{ DATAVERSE_QUALIFY_WAIT_MS: '-1' }, 'DATAVERSE_QUALIFY_WAIT_MS'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(refusal(env as Record<string, string>)).toBe(variable);
   });
@@ -69,6 +73,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ CORS_ORIGINS: 'https://ok.example.com,https://App.example.com/' })).toThrow(
       'CORS_ORIGINS: "https://App.example.com/" is not an origin: use scheme://host[:port] with http or https, no path and no * (did you mean "https://app.example.com"?)',
     );
+  });
+
+  it('reads how long the Dataverse QualifyLead waits: 30 s by default, 100 ms to 2 minutes', () => {
+    expect(loadConfig({}).dataverseQualifyWaitMs).toBe(30_000);
+    expect(loadConfig({ DATAVERSE_QUALIFY_WAIT_MS: '' }).dataverseQualifyWaitMs).toBe(30_000);
+    expect(loadConfig({ DATAVERSE_QUALIFY_WAIT_MS: '100' }).dataverseQualifyWaitMs).toBe(100);
+    expect(loadConfig({ DATAVERSE_QUALIFY_WAIT_MS: '120000' }).dataverseQualifyWaitMs).toBe(120_000);
   });
 
   it('accepts EventStoreDB with a connection string and production with a long secret', () => {

@@ -24,6 +24,8 @@ export interface AppConfig {
   requestTimeoutMs: number;
   /** Origins (scheme://host[:port]) whose browser pages may call the API (CORS); empty: same-origin only. */
   corsOrigins: string[];
+  /** How long the Dataverse surface's QualifyLead waits for the records before its 503 (docs/dataverse.md, QualifyLead). */
+  dataverseQualifyWaitMs: number;
 }
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
@@ -110,8 +112,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const requestTimeoutMs = intFrom(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
 
   const corsOrigins = parseOrigins(env.CORS_ORIGINS ?? '', 'CORS_ORIGINS');
+  const dataverseQualifyWaitMs = intFrom(env, 'DATAVERSE_QUALIFY_WAIT_MS', 30_000, 100, 120_000);
 
-  return { port, host, database, eventStore, eventStoreUrl, jwtSecret, production, logLevel, processors, rateLimitPerMinute, requestTimeoutMs, corsOrigins };
+  return {
+    port,
+    host,
+    database,
+    eventStore,
+    eventStoreUrl,
+    jwtSecret,
+    production,
+    logLevel,
+    processors,
+    rateLimitPerMinute,
+    requestTimeoutMs,
+    corsOrigins,
+    dataverseQualifyWaitMs,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { DISQUALIFY_REASONS, LEAD_SOURCES, PURCHASE_TIMEFRAMES, RATINGS } from '../leads/lead.events.js';
 import type { LeadView } from '../leads/lead-details/lead-view.js';
-import { invalidArgument, unknownProperty } from './odata-errors.js';
+import { invalidArgument, unknownBodyProperty } from './odata-errors.js';
 
 /**
  * The lead as Dataverse names it (docs/dataverse.md, Lead attributes), both ways: the service's
@@ -157,7 +157,7 @@ export function leadFieldsFromBody(body: Record<string, unknown>, mode: 'create'
       fields.statusReason = reason;
       continue;
     }
-    throw unknownProperty(attribute, 'lead');
+    throw unknownBodyProperty(attribute, 'lead');
   }
   return fields;
 }

@@ -10,29 +10,43 @@ import type { Problem } from '../http/problem.js';
  */
 export const ODATA_JSON = 'application/json; odata.metadata=minimal; charset=utf-8';
 
-/** Dataverse error codes used here (Microsoft's "Web service error codes" list). */
+/**
+ * Dataverse error codes used here, with their Dataverse names: Microsoft's "Web service error
+ * codes" list, else its "Troubleshoot Dataverse Web API client errors" page where that is where
+ * the code is documented (docs/dataverse.md, Errors).
+ */
 export const DATAVERSE_CODES = {
-  /** ObjectDoesNotExist: "<entity> With Id = <id> Does Not Exist". */
+  /** ObjectDoesNotExist: "The specified object was not found." (we say "<entity> With Id = <id> Does Not Exist"). */
   objectDoesNotExist: '0x80040217',
-  /** DuplicateRecord (duplicate detection rule matched). */
-  duplicateRecord: '0x80040333',
-  /** PrivilegeDenied. */
+  /** DuplicateRecordsFound: "A record was not created or updated because a duplicate of the current record already exists." */
+  duplicateRecordsFound: '0x80040333',
+  /** PrivilegeDenied: "The user does not hold the necessary privileges." */
   privilegeDenied: '0x80040220',
-  /** AccessTokenExpired / authentication required. */
+  /** AccessTokenExpired: "The requested resource requires authentication." */
   authenticationRequired: '0x8005F101',
-  /** InvalidArgument. */
+  /** InvalidArgument: "Invalid argument." */
   invalidArgument: '0x80040203',
-  /** A property the type does not declare. */
-  unknownProperty: '0x80060888',
-  /** Resource not found for the segment (unknown entity set, action or path). */
+  /** In a query option: "Could not find a property named 'x' on type '…'."; the troubleshooting page shows code 0x0 (no named code). */
+  unknownProperty: '0x0',
+  /**
+   * In a request body: OData's "The property 'x' does not exist on type '…'", which Dataverse
+   * answers with 0x80060888 (the code its clients see for a misspelt attribute; not in Microsoft's list).
+   */
+  unknownBodyProperty: '0x80060888',
+  /** "Resource not found for the segment 'x'." (troubleshooting page; not in the list). */
   resourceNotFound: '0x8006088a',
-  /** Cannot insert duplicate key (a record with this id exists). */
-  duplicateKey: '0x80040237',
-  /** ConcurrencyVersionMismatch (If-Match / RowVersion). */
+  /** "No HTTP resource was found that matches the request URI": the troubleshooting page shows an empty code. */
+  noRoute: '',
+  /** DuplicateRecord: "Operation failed due to a SQL integrity violation." (Dataverse's "Cannot insert duplicate key"). */
+  duplicateRecord: '0x80040237',
+  /** ConcurrencyVersionMismatch: "The version of the existing record doesn't match the RowVersion property provided." */
   versionMismatch: '0x80060882',
-  /** Service protection limit: number of requests exceeded. */
+  /** ThrottlingBurstRequestLimitExceededError: "Number of requests exceeded the limit of {0} over time window of {1} seconds." */
   rateLimited: '0x80072322',
-  /** Execution timeout expired. */
+  /**
+   * -2147204783, "SQL timeout expired" in Microsoft's troubleshooting articles (not in the list).
+   * Dataverse has no code for QualifyLead's wait running out; clients retry this one as transient.
+   */
   timeout: '0x80044151',
   /** UnExpected: "An unexpected error occurred." */
   unexpected: '0x80040216',
@@ -53,10 +67,10 @@ export const ODATA_ERRORS: Readonly<Record<string, { code: string; status: numbe
   FORBIDDEN: { code: DATAVERSE_CODES.privilegeDenied, status: 403 },
   NOT_FOUND: { code: DATAVERSE_CODES.objectDoesNotExist, status: 404 },
   RECORD_NOT_FOUND: { code: DATAVERSE_CODES.objectDoesNotExist, status: 404 },
-  LEAD_EXISTS: { code: DATAVERSE_CODES.duplicateKey, status: 409 },
+  LEAD_EXISTS: { code: DATAVERSE_CODES.duplicateRecord, status: 409 },
   LEAD_NOT_OPEN: { code: DATAVERSE_CODES.invalidArgument, status: 409 },
   LEAD_ALREADY_OPEN: { code: DATAVERSE_CODES.invalidArgument, status: 409 },
-  DUPLICATES_FOUND: { code: DATAVERSE_CODES.duplicateRecord, status: 409 },
+  DUPLICATES_FOUND: { code: DATAVERSE_CODES.duplicateRecordsFound, status: 409 },
   CONCURRENCY_CONFLICT: { code: DATAVERSE_CODES.versionMismatch, status: 409 },
   VERSION_MISMATCH: { code: DATAVERSE_CODES.versionMismatch, status: 412 },
   PROJECTION_BEHIND: { code: DATAVERSE_CODES.unexpected, status: 503 },
@@ -81,6 +95,13 @@ export class ODataError extends Error {
 
 export const unknownProperty = (property: string, type: string) =>
   new ODataError(400, DATAVERSE_CODES.unknownProperty, `Could not find a property named '${property}' on type 'Microsoft.Dynamics.CRM.${type}'.`);
+/** A body attribute or action parameter the type does not have (the body's wording and code, not the query's). */
+export const unknownBodyProperty = (property: string, type: string) =>
+  new ODataError(
+    400,
+    DATAVERSE_CODES.unknownBodyProperty,
+    `The property '${property}' does not exist on type 'Microsoft.Dynamics.CRM.${type}'. Make sure to only use property names that are defined by the type.`,
+  );
 export const invalidArgument = (message: string) => new ODataError(400, DATAVERSE_CODES.invalidArgument, message);
 export const resourceNotFound = (segment: string) => new ODataError(404, DATAVERSE_CODES.resourceNotFound, `Resource not found for the segment '${segment}'.`);
 export const doesNotExist = (entity: string, id: string) => new ODataError(404, DATAVERSE_CODES.objectDoesNotExist, `${entity} With Id = ${id} Does Not Exist`);
@@ -117,7 +138,7 @@ export const ODATA_ERROR_SHAPE: ErrorShape = {
   own(exception) {
     // No route: Nest's not-found handler (another version, a deeper path, another method).
     if (exception instanceof NotFoundException) {
-      return { status: 404, body: odataBody(DATAVERSE_CODES.resourceNotFound, 'No HTTP resource was found that matches the request URI.') };
+      return { status: 404, body: odataBody(DATAVERSE_CODES.noRoute, 'No HTTP resource was found that matches the request URI.') };
     }
     if (!(exception instanceof ODataError)) return undefined;
     return { status: exception.status, body: odataBody(exception.odataCode, exception.message), headers: exception.headers };

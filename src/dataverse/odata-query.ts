@@ -3,7 +3,7 @@ import { invalidArgument, resourceNotFound, unknownProperty } from './odata-erro
 /** Dataverse's default and largest page: 5000 records. */
 export const DEFAULT_PAGE_SIZE = 5000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A resource path segment: `leads` or `leads(<id>)` (braces around the id allowed, as Dataverse does). */
 export interface Target {

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { Body, Controller, Headers, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CanCommand } from '../auth/roles.decorator.js';
@@ -22,8 +22,6 @@ import {
 import { DomainError } from '../shared/domain-error.js';
 import { CreateLeadDto, UpdateLeadDto } from './dto/lead-fields.dto.js';
 import { QualificationAcceptedDto, QualificationOutcomeDto } from './dto/qualification-accepted.dto.js';
-import { Processors } from '../event-store/event-store.module.js';
-import { ConversionOutcomes } from './conversion-outcomes.js';
 import { ExecuteLeadCommand, type LeadCommandResult } from './lead.commands.js';
 import { QualificationOutcome } from './qualification-outcome.js';
 
@@ -61,14 +59,8 @@ const PREFER_HEADER = {
 export class LeadsController {
   constructor(
     private readonly commands: CommandBus,
-    private readonly queries: QueryBus,
-    private readonly outcomes: ConversionOutcomes,
-    private readonly processors: Processors,
-  ) {
-    this.waiter = new QualificationOutcome(outcomes, processors, queries);
-  }
-
-  private readonly waiter: QualificationOutcome;
+    private readonly waiter: QualificationOutcome,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a lead (Open/New)' })

@@ -11,11 +11,14 @@ import { LeadDetailsProjection } from './lead-details/lead-details.projection.js
 import { GetLeadHandler, GetLeadHistoryHandler, ListLeadsHandler } from './lead-details/lead-details.queries.js';
 import { LeadQueriesController } from './lead-details/lead-queries.controller.js';
 import { LeadsController } from './leads.controller.js';
+import { QualificationOutcome } from './qualification-outcome.js';
 
 @Module({
   imports: [CqrsModule, TypeOrmModule.forFeature([LeadDetailsRow])],
   controllers: [LeadsController, LeadQueriesController],
-  providers: [ExecuteLeadCommandHandler, GetLeadHandler, ListLeadsHandler, GetLeadHistoryHandler, ConversionOutcomes, ClaimsBackfill],
+  providers: [ExecuteLeadCommandHandler, GetLeadHandler, ListLeadsHandler, GetLeadHistoryHandler, ConversionOutcomes, QualificationOutcome, ClaimsBackfill],
+  // Waiting for a conversion, for the Dataverse surface's QualifyLead.
+  exports: [QualificationOutcome],
 })
 export class LeadsModule implements OnModuleInit {
   constructor(

@@ -1,7 +1,8 @@
-import type { QueryBus } from '@nestjs/cqrs';
-import type { Processors } from '../event-store/event-store.module.js';
+import { Injectable } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { Processors } from '../event-store/event-store.module.js';
 import { RECORDS } from '../records/records.projection.js';
-import type { ConversionOutcomes } from './conversion-outcomes.js';
+import { ConversionOutcomes } from './conversion-outcomes.js';
 import type { QualificationAcceptedDto, QualificationOutcomeDto } from './dto/qualification-accepted.dto.js';
 import { LEAD_DETAILS } from './lead-details/lead-details.projection.js';
 import { GetLead } from './lead-details/lead-details.queries.js';
@@ -13,7 +14,10 @@ export type AcceptedQualification = Pick<QualificationAcceptedDto, 'leadId' | 'q
  * Waiting for a qualification's conversion to end (`Prefer: wait` on the native API, QualifyLead on
  * the Dataverse surface): the outcome once the lead's and the records' read models show it (so
  * that the ids can be read at once), or undefined when that does not happen before `deadline`.
+ * A provider of LeadsModule, exported: every waiter of the process shares ConversionOutcomes'
+ * one subscription.
  */
+@Injectable()
 export class QualificationOutcome {
   constructor(
     private readonly outcomes: ConversionOutcomes,

@@ -1,4 +1,5 @@
 import { DynamicsWebApi } from 'dynamics-web-api';
+import { ODataError } from '../../src/dataverse/odata-errors.js';
 import type { TestApp } from './app.js';
 
 /**
@@ -18,11 +19,17 @@ export interface DataverseClientError {
 
 /** The error a client call fails with (fails the test when it succeeds). */
 export async function failure(call: Promise<unknown>): Promise<DataverseClientError> {
+  const { headers: _headers, ...error } = await failureWithHeaders(call);
+  return error;
+}
+
+/** The error a client call fails with, and the answer's headers (fails the test when it succeeds). */
+export async function failureWithHeaders(call: Promise<unknown>): Promise<DataverseClientError & { headers: Record<string, string> }> {
   try {
     await call;
   } catch (error) {
-    const e = error as DataverseClientError;
-    return { status: e.status, code: e.code, message: e.message };
+    const e = error as DataverseClientError & { headers?: Record<string, string> };
+    return { status: e.status, code: e.code, message: e.message, headers: e.headers ?? {} };
   }
   throw new Error('the call succeeded');
 }
@@ -52,4 +59,15 @@ export function aDataverseLead(overrides: Record<string, unknown> = {}): Record<
     description: 'Wants 40 vans',
     ...overrides,
   };
+}
+
+/** The ODataError a call of the surface's own functions throws (fails the test when there is none). */
+export function odataRefusal(run: () => unknown): { status: number; code: string; message: string } {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ODataError) return { status: error.status, code: error.odataCode, message: error.message };
+    throw error;
+  }
+  throw new Error('no refusal');
 }
