@@ -68,7 +68,7 @@ try {
   };
   const builds: number[] = [];
   for (const statement of projection.restoreIndexes()) builds.push(await timed(statement.split(' ')[5], () => db.buildIndex(statement)));
-  await timed('reset (DELETE, then DROP INDEX x9)', () =>
+  await timed(`reset (DELETE, then DROP INDEX x${builds.length})`, () =>
     db.transactionSql(async (sql) => {
       await projection.reset(sql);
       await projection.suspendIndexes(sql);
