@@ -11,6 +11,7 @@ import { ListRecords, recordListQuery, type RecordListFilter } from '../src/reco
 import { companyNameKey, emailKey } from '../src/shared/normalised-keys.js';
 import { startTestApp, type Response, type TestApp } from './support/app.js';
 import { testDatabaseKinds } from './support/databases.js';
+import { explain } from './support/query-plans.js';
 import { restoreRelease } from './support/release-fixture.js';
 
 /**
@@ -25,16 +26,6 @@ const kinds = await testDatabaseKinds();
 function expectProblem(res: Response, status: number, code: string): void {
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
-}
-
-/** The query plan as text; on PostgreSQL with sequential and bitmap scans priced out, so a tiny table still shows which index serves. */
-async function explain(db: Database, sql: string, params: unknown[]): Promise<string> {
-  if (db.isSqlite) return (await db.query(`EXPLAIN QUERY PLAN ${sql}`, params)).map((r: { detail: string }) => r.detail).join('\n');
-  return db.transaction(async (manager) => {
-    await manager.query('SET LOCAL enable_seqscan = off');
-    await manager.query('SET LOCAL enable_bitmapscan = off');
-    return (await manager.query(`EXPLAIN ${sql}`, params)).map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
-  });
 }
 
 for (const kind of kinds) {

@@ -8,6 +8,7 @@ import { recordSearchQuery } from '../src/records/record-search.js';
 import { prefixUpperBound, searchPrefix } from '../src/records/search-keys.js';
 import { startTestApp, type Response, type TestApp } from './support/app.js';
 import { testDatabaseKinds } from './support/databases.js';
+import { explain } from './support/query-plans.js';
 import { newEvent } from './support/events.js';
 import { restoreRelease } from './support/release-fixture.js';
 
@@ -206,16 +207,6 @@ for (const kind of kinds) {
         }
       }
     });
-  });
-}
-
-/** The query plan as text; on PostgreSQL with sequential scans priced out, so a tiny table still shows which index can serve. */
-async function explain(db: Database, sql: string, params: unknown[]): Promise<string> {
-  if (db.isSqlite) return (await db.query(`EXPLAIN QUERY PLAN ${sql}`, params)).map((r: { detail: string }) => r.detail).join('\n');
-  return db.transaction(async (manager) => {
-    await manager.query('SET LOCAL enable_seqscan = off');
-    await manager.query('SET LOCAL enable_bitmapscan = off');
-    return (await manager.query(`EXPLAIN ${sql}`, params)).map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
   });
 }
 
