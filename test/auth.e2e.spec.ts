@@ -37,7 +37,7 @@ type Send = (t: TestApp, auth: { as?: Role; token?: string; headers?: Record<str
 
 interface Endpoint {
   name: string;
-  /** The roles that may use it (SPEC §2); every other role gets 403. */
+  /** The roles that may use it (docs/api.md, Authentication and roles); every other role gets 403. */
   allowed: Role[];
   success: number;
   /** Makes what the request needs (a lead in the right state) and returns how to send it. */

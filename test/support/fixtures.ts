@@ -1,6 +1,6 @@
 import type { LeadFields } from '../../src/leads/lead.events.js';
 
-/** A lead with every field of SPEC §6.1 filled in: tests override what they are about. */
+/** A lead with every field of docs/api.md (Lead commands) filled in: tests override what they are about. */
 export function aFullLead(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     topic: 'Fleet renewal',
